@@ -1,0 +1,42 @@
+# il2-ecrf: `make run` starts everything on one machine; `make test` runs every check.
+# Without DATABASE_URL an embedded PostgreSQL (var/pgdata) is started and stopped around the
+# command; without CELERY_BROKER_URL the broker is kombu's filesystem transport (var/broker).
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+DEVENV := $(PY) scripts/devenv.py --
+
+.PHONY: run test venv dev-deps lint migrations-check clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+dev-deps: $(VENV)/.dev-installed
+
+run: venv
+	mkdir -p var/broker var/mail
+	DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(DEVENV) sh scripts/run.sh
+
+lint: dev-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+migrations-check: dev-deps
+	DEBUG=1 $(DEVENV) $(PY) manage.py makemigrations --check --dry-run
+
+test: lint migrations-check
+	DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(DEVENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var/broker var/mail staticfiles .pytest_cache

@@ -1,0 +1,42 @@
+"""The audit trail of one record, as a page and as an API answer."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from .history import history_for, visible_record_or_404
+
+
+@login_required
+def record_history(request, label: str, pk: str):
+    obj, hidden = visible_record_or_404(request.user, label, pk)
+    return render(
+        request,
+        "audit/history.html",
+        {"record": obj, "label": label, "entries": history_for(obj, hidden=hidden)},
+    )
+
+
+class ChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField()
+    new = serializers.JSONField()
+
+
+class EntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    action = serializers.CharField()
+    user = serializers.CharField()
+    reason = serializers.CharField()
+    changes = ChangeSerializer(many=True)
+
+
+@extend_schema(responses=EntrySerializer(many=True))
+@api_view(["GET"])
+def record_history_api(request, label: str, pk: str):
+    """GET /api/v1/records/{model}/{id}/history/ — `model` is `app_label.model_name`."""
+    obj, hidden = visible_record_or_404(request.user, label, pk)
+    return Response(EntrySerializer(history_for(obj, hidden=hidden), many=True).data)

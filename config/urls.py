@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from audit import views as audit_views
+from trials import views as trial_views
+
+api_v1 = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "records/<str:label>/<str:pk>/history/",
+        audit_views.record_history_api,
+        name="api-record-history",
+    ),
+]
+
+urlpatterns = [
+    path("", trial_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("studies/", include("trials.urls")),
+    path("audit/<str:label>/<str:pk>/", audit_views.record_history, name="record-history"),
+    path("api/v1/", include(api_v1)),
+    path("admin/", admin.site.urls),
+]

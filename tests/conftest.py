@@ -1,0 +1,91 @@
+"""The standard cast, after healthchecks' alice / bob / charlie.
+
+Two studies, RP (open, sites A and B) and MOOD (double blind, site M). alice coordinates at
+site A of RP only; ivan investigates at every RP site; mona monitors RP; sam is RP's study
+admin; blake is a blinded coordinator in MOOD; charlie has no membership and must see
+nothing.
+"""
+
+import pytest
+from django.test import Client
+
+from tests.factories import MembershipFactory, SiteFactory, StudyFactory, UserFactory
+from trials.models import Role
+
+
+@pytest.fixture
+def study(db):
+    return StudyFactory(code="RP", title="Relapsing polychondritis", blinding="open")
+
+
+@pytest.fixture
+def site_a(study):
+    return SiteFactory(study=study, code="A", name="Site A", timezone="Asia/Shanghai")
+
+
+@pytest.fixture
+def site_b(study):
+    return SiteFactory(study=study, code="B", name="Site B", timezone="Europe/Paris")
+
+
+@pytest.fixture
+def blind_study(db):
+    return StudyFactory(code="MOOD", title="Mood", blinding="double")
+
+
+@pytest.fixture
+def site_m(blind_study):
+    return SiteFactory(study=blind_study, code="M", name="Site M", timezone="Europe/Rome")
+
+
+@pytest.fixture
+def alice(study, site_a):
+    user = UserFactory(username="alice")
+    MembershipFactory(user=user, study=study, site=site_a, role=Role.COORDINATOR)
+    return user
+
+
+@pytest.fixture
+def ivan(study, site_a, site_b):
+    user = UserFactory(username="ivan")
+    MembershipFactory(user=user, study=study, site=None, role=Role.INVESTIGATOR)
+    return user
+
+
+@pytest.fixture
+def mona(study, site_a, site_b):
+    user = UserFactory(username="mona")
+    MembershipFactory(user=user, study=study, site=None, role=Role.MONITOR)
+    return user
+
+
+@pytest.fixture
+def sam(study):
+    user = UserFactory(username="sam")
+    MembershipFactory(user=user, study=study, site=None, role=Role.STUDY_ADMIN)
+    return user
+
+
+@pytest.fixture
+def blake(blind_study, site_m):
+    user = UserFactory(username="blake")
+    MembershipFactory(
+        user=user, study=blind_study, site=site_m, role=Role.COORDINATOR, is_blinded=True
+    )
+    return user
+
+
+@pytest.fixture
+def charlie(db):
+    return UserFactory(username="charlie")
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def client_for():
+    return login

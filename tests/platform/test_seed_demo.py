@@ -1,0 +1,29 @@
+"""`seed_demo` gives a user per role and can be run again without harm."""
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from trials import access
+from trials.models import Membership, Study
+
+
+def test_seed_demo_creates_a_user_per_role_and_is_idempotent(db, capsys):
+    call_command("seed_demo")
+    call_command("seed_demo")
+    User = get_user_model()
+    assert set(User.objects.values_list("username", flat=True)) >= {
+        "coordinator",
+        "investigator",
+        "monitor",
+        "studyadmin",
+        "blinded",
+        "outsider",
+    }
+    assert Study.objects.filter(code__in=["LDIL2-RP", "LDIL2-MOOD"]).count() == 2
+    assert Membership.objects.filter(user__username="coordinator").count() == 2
+    assert not Membership.objects.filter(user__username="outsider").exists()
+    mood = Study.objects.get(code="LDIL2-MOOD")
+    assert access.is_blinded(User.objects.get(username="blinded"), mood)
+    assert not access.is_blinded(User.objects.get(username="studyadmin"), mood)
+    out = capsys.readouterr().out
+    assert "il2-demo-password" in out

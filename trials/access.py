@@ -1,0 +1,88 @@
+"""The one access layer: who may see and do what, for pages, API and exports alike.
+
+Rules (DESIGN.md, "Access"):
+- a user sees a study only through an active membership in it;
+- site-bound records are visible for the membership's site, or every site when the
+  membership has none;
+- a user holding any blinded membership in a study is blinded in that study (the
+  conservative reading: one blinded role is enough to hide the arm).
+
+Anything not visible answers 404, so that a user cannot even learn that a study, site or
+participant exists.
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from .models import Membership, Role, Study
+
+
+def site_scope(user, *, study_field: str = "study", site_field: str = "site") -> Q:
+    """A filter selecting rows whose (study, site) the user may see.
+
+    Used by every `visible_to(user)` queryset method of site-bound models.
+    """
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    active = Membership.objects.filter(user=user, is_active=True)
+    return Q(**{f"{study_field}__in": active.filter(site__isnull=True).values("study")}) | Q(
+        **{f"{site_field}__in": active.filter(site__isnull=False).values("site")}
+    )
+
+
+def memberships_in(user, study: Study) -> list[Membership]:
+    if not user.is_authenticated:
+        return []
+    cache = getattr(user, "_membership_cache", None)
+    if cache is None:
+        cache = {}
+        user._membership_cache = cache
+    if study.pk not in cache:
+        cache[study.pk] = list(
+            Membership.objects.for_user(user).filter(study=study).select_related("site")
+        )
+    return cache[study.pk]
+
+
+def roles_in(user, study: Study, site=None) -> set[str]:
+    """The user's roles in the study; with a site, only roles that cover that site."""
+    return {
+        m.role
+        for m in memberships_in(user, study)
+        if site is None or m.site_id is None or m.site_id == site.pk
+    }
+
+
+def has_role(user, study: Study, roles: Iterable[str], site=None) -> bool:
+    return bool(roles_in(user, study, site) & set(roles))
+
+
+def require_role(user, study: Study, roles: Iterable[str], site=None) -> None:
+    if not has_role(user, study, roles, site):
+        raise PermissionDenied("Your role in this study does not allow this.")
+
+
+def is_blinded(user, study: Study) -> bool:
+    """True when allocation must be hidden from this user in this study."""
+    if not study.is_blinded_study:
+        return False
+    members = memberships_in(user, study)
+    return not members or any(m.is_blinded for m in members)
+
+
+def get_study_or_404(user, code: str) -> Study:
+    study = Study.objects.visible_to(user).filter(code=code).first()
+    if study is None:
+        raise Http404("No such study.")
+    return study
+
+
+def can_edit_clinical_data(user, study: Study, site=None) -> bool:
+    return has_role(user, study, [Role.COORDINATOR, Role.INVESTIGATOR], site)
+
+
+def can_configure(user, study: Study) -> bool:
+    return has_role(user, study, [Role.STUDY_ADMIN])

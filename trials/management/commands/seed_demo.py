@@ -1,0 +1,57 @@
+"""Create the demo studies, their sites and a user per role. Safe to run any number of times.
+
+    manage.py seed_demo
+
+Existing users keep their passwords; the demo passwords printed are those set at creation.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from audit.tracking import acting
+from trials.demo import DEMO_PASSWORD, DEMO_USERS, ensure_demo_studies
+
+STUDY_ADMIN_GROUP = "Study admins"
+
+
+class Command(BaseCommand):
+    help = "Create the demo studies, sites and one user per role (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        User = get_user_model()
+        with acting(None, "seed_demo"):
+            studies = ensure_demo_studies()
+            group, _ = Group.objects.get_or_create(name=STUDY_ADMIN_GROUP)
+            group.permissions.set(
+                Permission.objects.filter(
+                    content_type__app_label__in=["trials", "django_celery_beat"]
+                )
+            )
+            created_users = []
+            for spec in DEMO_USERS:
+                user, created = User.objects.get_or_create(
+                    username=spec.username,
+                    defaults={
+                        "first_name": spec.display_name,
+                        "email": f"{spec.username}@example.org",
+                    },
+                )
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save()
+                    created_users.append(user.username)
+                if spec.role == "study_admin" and not user.is_staff:
+                    user.is_staff = True
+                    user.save(update_fields=["is_staff"])
+                    user.groups.add(group)
+                for code in spec.studies:
+                    spec.ensure_membership(user, studies[code])
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"Demo logins (password for each: {DEMO_PASSWORD}):")
+        for spec in DEMO_USERS:
+            self.stdout.write(f"  {spec.username:<14} {spec.description}")
+        if not created_users:
+            self.stdout.write("Nothing new was created (users already existed).")

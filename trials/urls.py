@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "trials"
+
+urlpatterns = [
+    path("<slug:code>/", views.study_detail, name="study"),
+]

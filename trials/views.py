@@ -1,0 +1,42 @@
+"""Pages for studies: the home page of each user and one page per study."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from . import access
+from .models import Membership, Role, Site
+
+
+@login_required
+def home(request):
+    """Each user starts from their studies, with what their role there lets them do."""
+    by_study: dict = {}
+    for membership in Membership.objects.for_user(request.user).select_related("study", "site"):
+        by_study.setdefault(membership.study, []).append(membership)
+    cards = [
+        {
+            "study": study,
+            "memberships": members,
+            "roles": {m.role for m in members},
+            "blinded": access.is_blinded(request.user, study),
+        }
+        for study, members in by_study.items()
+    ]
+    return render(request, "trials/home.html", {"cards": cards, "Role": Role})
+
+
+@login_required
+def study_detail(request, code: str):
+    study = access.get_study_or_404(request.user, code)
+    sites = Site.objects.visible_to(request.user).filter(study=study)
+    return render(
+        request,
+        "trials/study_detail.html",
+        {
+            "study": study,
+            "sites": sites,
+            "roles": access.roles_in(request.user, study),
+            "blinded": access.is_blinded(request.user, study),
+            "Role": Role,
+        },
+    )
