@@ -41,15 +41,23 @@ def main(argv: list[str]) -> int:
         env["DATABASE_URL"] = start_embedded_postgres()
         print(f"Embedded PostgreSQL running: {env['DATABASE_URL']}", flush=True)
     child = subprocess.Popen(argv, env=env)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         return child.wait()
     except KeyboardInterrupt:
-        # Ctrl-C reached the child too (same process group); give it time to stop.
+        # A terminal's Ctrl-C reaches the child too; a kill sent to this process alone
+        # does not, so pass it on. Then wait, so PostgreSQL stops after its clients.
+        child.send_signal(signal.SIGINT)
         try:
             return child.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            child.send_signal(signal.SIGKILL)
+            child.kill()
             return child.wait()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

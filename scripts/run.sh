@@ -4,6 +4,6 @@ set -e
 python manage.py migrate --noinput
 python manage.py seed_demo
 echo
-echo "il2-ecrf is starting on http://127.0.0.1:${PORT:-8000}/  (Ctrl-C stops everything)"
+echo "il2-ecrf is starting on http://127.0.0.1:${WEB_PORT:-8000}/  (Ctrl-C stops everything)"
 echo
 exec honcho start
