@@ -28,8 +28,14 @@ def reason(text: str):
 
 @contextlib.contextmanager
 def acting(user, text: str | None = None):
-    """Attach a user (and optionally a reason) outside a request: commands, tasks, tests."""
-    metadata = {"user": user.pk if user is not None else None}
+    """Attach a user and a reason to the events written inside the block.
+
+    Services call it with the acting user; in a request the middleware has already set the
+    user, so a missing user (None) leaves it as it is rather than erasing it.
+    """
+    metadata = {}
+    if user is not None:
+        metadata["user"] = user.pk
     if text:
         metadata["reason"] = text
     with pghistory.context(**metadata):

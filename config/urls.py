@@ -4,10 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from audit import views as audit_views
+from trials import api as trial_api
 from trials import views as trial_views
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("studies/", trial_api.study_list, name="api-studies"),
+    path("studies/<slug:code>/protocol/", trial_api.study_protocol, name="api-study-protocol"),
+    path("", include("patients.api_urls")),
     path(
         "records/<str:label>/<str:pk>/history/",
         audit_views.record_history_api,
@@ -30,6 +34,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("studies/", include("trials.urls")),
+    path("participants/", include("patients.urls")),
     path("audit/<str:label>/<str:pk>/", audit_views.record_history, name="record-history"),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),

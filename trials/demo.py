@@ -5,25 +5,16 @@ never a production install (`seed_demo` is only run by `make run`).
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from .models import Membership, Role, Site, Study
+from .models import Membership, Role, Study
+from .protocol_file import parse_protocol
+from .services import load_protocol
 
 DEMO_PASSWORD = "il2-demo-password"
 
-DEMO_STUDIES = {
-    "LDIL2-RP": {
-        "title": "Low-dose IL-2 in refractory relapsing polychondritis",
-        "phase": "2",
-        "blinding": "open",
-        "sites": [("PKUPH", "Peking University People's Hospital", "Asia/Shanghai")],
-    },
-    "LDIL2-MOOD": {
-        "title": "Low-dose IL-2 in major depressive and bipolar depression",
-        "phase": "2",
-        "blinding": "double",
-        "sites": [("HSR", "IRCCS Ospedale San Raffaele, Milan", "Europe/Rome")],
-    },
-}
+PROTOCOL_DIR = Path(__file__).resolve().parent / "protocols"
+DEMO_PROTOCOL_FILES = ("ld-il2-rp.yaml", "ld-il2-mood.yaml")
 
 
 @dataclass(frozen=True)
@@ -58,16 +49,10 @@ DEMO_USERS = [
 
 
 def ensure_demo_studies() -> dict[str, Study]:
-    """The two demo studies and their sites; the protocol engine loads their protocols."""
+    """The two demo studies from their protocol files, active (idempotent)."""
     studies = {}
-    for code, spec in DEMO_STUDIES.items():
-        study, _ = Study.objects.get_or_create(
-            code=code,
-            defaults={k: spec[k] for k in ("title", "phase", "blinding")},
-        )
-        for site_code, name, tz in spec["sites"]:
-            Site.objects.get_or_create(
-                study=study, code=site_code, defaults={"name": name, "timezone": tz}
-            )
-        studies[code] = study
+    for name in DEMO_PROTOCOL_FILES:
+        spec = parse_protocol((PROTOCOL_DIR / name).read_text(encoding="utf-8"), source=name)
+        version, _created = load_protocol(spec, reason="seed_demo", activate=True)
+        studies[version.study.code] = version.study
     return studies

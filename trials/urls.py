@@ -6,4 +6,5 @@ app_name = "trials"
 
 urlpatterns = [
     path("<slug:code>/", views.study_detail, name="study"),
+    path("<slug:code>/protocol/", views.protocol_summary, name="protocol"),
 ]

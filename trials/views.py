@@ -1,10 +1,13 @@
 """Pages for studies: the home page of each user and one page per study."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
 
 from . import access
-from .models import Membership, Role, Site
+from .models import Membership, Role, Site, VersionStatus
+from .services import spec_from_version
+from .summary import dose_weeks, schedule_of_assessments
 
 
 @login_required
@@ -38,5 +41,35 @@ def study_detail(request, code: str):
             "roles": access.roles_in(request.user, study),
             "blinded": access.is_blinded(request.user, study),
             "Role": Role,
+        },
+    )
+
+
+@login_required
+def protocol_summary(request, code: str):
+    """What an investigator prints: the protocol, its schedule of assessments and doses."""
+    study = access.get_study_or_404(request.user, code)
+    versions = study.versions.all()
+    label = request.GET.get("version")
+    if label:
+        version = versions.filter(label=label).first()
+    else:  # the active version, else the newest draft
+        version = versions.filter(status=VersionStatus.ACTIVE).first() or versions.last()
+    if version is None:
+        raise Http404("This study has no such protocol version.")
+    spec = spec_from_version(version)
+    weeks = dose_weeks(spec)
+    return render(
+        request,
+        "trials/protocol_summary.html",
+        {
+            "study": study,
+            "version": version,
+            "versions": versions,
+            "spec": spec,
+            "blinded": access.is_blinded(request.user, study),
+            "soa": schedule_of_assessments(spec),
+            "dose_weeks": weeks,
+            "dose_total": sum(w.count for w in weeks),
         },
     )

@@ -25,5 +25,8 @@ def test_seed_demo_creates_a_user_per_role_and_is_idempotent(db, capsys):
     mood = Study.objects.get(code="LDIL2-MOOD")
     assert access.is_blinded(User.objects.get(username="blinded"), mood)
     assert not access.is_blinded(User.objects.get(username="studyadmin"), mood)
+    from patients.models import RandomisationList
+
+    assert RandomisationList.objects.filter(study=mood).count() == 2  # strata MDD and BD
     out = capsys.readouterr().out
     assert "il2-demo-password" in out

@@ -1,5 +1,35 @@
-"""Studies, sites, memberships and (from the protocol engine) protocol versions."""
+"""Studies, sites, memberships and their versioned protocols."""
 
-from .study import Membership, Role, Site, Study
+from .protocol import (
+    AnswerType,
+    Arm,
+    CriterionKind,
+    DosingPhase,
+    EligibilityCriterion,
+    ProtocolVersion,
+    ReminderEvent,
+    ReminderRule,
+    Stratum,
+    VersionStatus,
+    VisitDefinition,
+)
+from .study import Blinding, Membership, Role, Site, Study
 
-__all__ = ["Membership", "Role", "Site", "Study"]
+__all__ = [
+    "AnswerType",
+    "Arm",
+    "Blinding",
+    "CriterionKind",
+    "DosingPhase",
+    "EligibilityCriterion",
+    "Membership",
+    "ProtocolVersion",
+    "ReminderEvent",
+    "ReminderRule",
+    "Role",
+    "Site",
+    "Stratum",
+    "Study",
+    "VersionStatus",
+    "VisitDefinition",
+]

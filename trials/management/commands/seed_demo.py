@@ -11,9 +11,20 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from audit.tracking import acting
+from patients.models import RandomisationList
+from patients.randomisation import generate_lists
 from trials.demo import DEMO_PASSWORD, DEMO_USERS, ensure_demo_studies
 
 STUDY_ADMIN_GROUP = "Study admins"
+
+
+def ensure_randomisation_list(study) -> None:
+    """A randomised demo study needs its list before the first enrolment."""
+    version = study.versions.filter(status="active").first()
+    if version is None or version.arms.count() < 2:
+        return
+    if not RandomisationList.objects.filter(study=study).exists():
+        generate_lists(version=version, seed=f"demo-{study.code}")
 
 
 class Command(BaseCommand):
@@ -24,6 +35,8 @@ class Command(BaseCommand):
         User = get_user_model()
         with acting(None, "seed_demo"):
             studies = ensure_demo_studies()
+            for study in studies.values():
+                ensure_randomisation_list(study)
             group, _ = Group.objects.get_or_create(name=STUDY_ADMIN_GROUP)
             group.permissions.set(
                 Permission.objects.filter(

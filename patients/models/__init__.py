@@ -1,0 +1,21 @@
+"""Participants: screening, eligibility, consent, randomisation and their calendars."""
+
+from .journey import Consent, EligibilityAssessment, Unblinding
+from .participant import Participant, ParticipantStatus, Sex
+from .randomisation import RandomisationList, RandomisationSlot
+from .schedule import DoseStatus, PlannedDose, ScheduledVisit, VisitStatus
+
+__all__ = [
+    "Consent",
+    "DoseStatus",
+    "EligibilityAssessment",
+    "Participant",
+    "ParticipantStatus",
+    "PlannedDose",
+    "RandomisationList",
+    "RandomisationSlot",
+    "ScheduledVisit",
+    "Sex",
+    "Unblinding",
+    "VisitStatus",
+]

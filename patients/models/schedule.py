@@ -1,0 +1,174 @@
+"""Each participant's visits and doses, generated from their protocol version.
+
+Rows are never deleted: an amendment marks the future rows it replaces `superseded` and a
+withdrawal marks them `cancelled`, so the record of what was planned when stays complete.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from audit.tracking import track
+from trials.access import site_scope
+from trials.models import ProtocolVersion, Study, VisitDefinition
+
+from .participant import Participant
+
+
+class VisitStatus(models.TextChoices):
+    UPCOMING = "upcoming", _("Upcoming")
+    DONE = "done", _("Done")
+    MISSED = "missed", _("Missed")
+    CANCELLED = "cancelled", _("Cancelled")
+    SUPERSEDED = "superseded", _("Superseded by an amendment")
+
+
+#: Rows that still describe the participant's schedule (the others are kept as history).
+LIVE_VISIT = Q(status__in=[VisitStatus.UPCOMING, VisitStatus.DONE, VisitStatus.MISSED])
+
+
+class ScheduledVisitQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ScheduledVisitQuerySet":
+        return self.filter(
+            site_scope(user, study_field="participant__study", site_field="participant__site")
+        )
+
+    def live(self) -> "ScheduledVisitQuerySet":
+        return self.filter(LIVE_VISIT)
+
+    def due_between(self, start, end) -> "ScheduledVisitQuerySet":
+        """Upcoming visits whose window overlaps [start, end] (indexed: status, window)."""
+        return self.filter(
+            status=VisitStatus.UPCOMING, window_start__lte=end, window_end__gte=start
+        )
+
+
+@track()
+class ScheduledVisit(models.Model):
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="visits")
+    protocol_version = models.ForeignKey(
+        ProtocolVersion, on_delete=models.PROTECT, related_name="+"
+    )
+    definition = models.ForeignKey(
+        VisitDefinition, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    code = models.CharField(_("visit"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    study_day = models.SmallIntegerField(_("study day"), null=True, blank=True)
+    target_date = models.DateField(_("target date"))
+    window_start = models.DateField(_("window opens"))
+    window_end = models.DateField(_("window closes"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=VisitStatus.choices, default=VisitStatus.UPCOMING
+    )
+    actual_date = models.DateField(_("visit date"), null=True, blank=True)
+    is_unscheduled = models.BooleanField(default=False)
+    status_reason = models.TextField(_("reason"), blank=True)
+    row_version = models.PositiveIntegerField(default=1)
+
+    objects = ScheduledVisitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["participant", "target_date", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_start__lte=F("target_date"))
+                & Q(window_end__gte=F("target_date")),
+                name="scheduled_visit_window_contains_target",
+            ),
+            models.UniqueConstraint(
+                fields=["participant", "code"],
+                condition=LIVE_VISIT,
+                name="scheduled_visit_one_live_row_per_code",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(actual_date__isnull=False),
+                name="scheduled_visit_done_has_a_date",
+            ),
+        ]
+        indexes = [
+            # The reminder sweep: upcoming visits whose window opens or closes near today.
+            models.Index(
+                fields=["window_start", "window_end"],
+                condition=Q(status="upcoming"),
+                name="visit_upcoming_window_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} {self.code}"
+
+    def get_study(self) -> Study:
+        return self.participant.study
+
+    @property
+    def is_out_of_window(self) -> bool:
+        """A protocol deviation: the visit happened outside its window."""
+        return bool(
+            self.actual_date and not (self.window_start <= self.actual_date <= self.window_end)
+        )
+
+
+class DoseStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    GIVEN = "given", _("Given")
+    NOT_GIVEN = "not_given", _("Not given")
+    CANCELLED = "cancelled", _("Cancelled")
+    SUPERSEDED = "superseded", _("Superseded by an amendment")
+
+
+LIVE_DOSE = Q(status__in=[DoseStatus.PLANNED, DoseStatus.GIVEN, DoseStatus.NOT_GIVEN])
+
+
+class PlannedDoseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "PlannedDoseQuerySet":
+        return self.filter(
+            site_scope(user, study_field="participant__study", site_field="participant__site")
+        )
+
+    def live(self) -> "PlannedDoseQuerySet":
+        return self.filter(LIVE_DOSE)
+
+    def due_on(self, day) -> "PlannedDoseQuerySet":
+        return self.filter(status=DoseStatus.PLANNED, date=day)
+
+
+@track()
+class PlannedDose(models.Model):
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="doses")
+    protocol_version = models.ForeignKey(
+        ProtocolVersion, on_delete=models.PROTECT, related_name="+"
+    )
+    phase = models.CharField(_("phase"), max_length=60)
+    date = models.DateField(_("planned date"))
+    study_day = models.SmallIntegerField(_("study day"))
+    dose = models.DecimalField(_("dose"), max_digits=8, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=20)
+    route = models.CharField(_("route"), max_length=20)
+    status = models.CharField(
+        _("status"), max_length=12, choices=DoseStatus.choices, default=DoseStatus.PLANNED
+    )
+    row_version = models.PositiveIntegerField(default=1)
+
+    objects = PlannedDoseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["participant", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "date", "phase"],
+                condition=LIVE_DOSE,
+                name="planned_dose_one_live_row_per_day_and_phase",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["date"], condition=Q(status="planned"), name="dose_planned_date_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} {self.date} {self.dose} {self.unit}"
+
+    def get_study(self) -> Study:
+        return self.participant.study

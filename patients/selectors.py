@@ -1,0 +1,37 @@
+"""Reads about participants that every page, API endpoint and export shares."""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from trials import access
+
+from .models import Participant, Unblinding
+
+
+def get_participant_or_404(user, pk) -> Participant:
+    """The participant if the user may see them (study and site), else 404."""
+    participant = (
+        Participant.objects.visible_to(user)
+        .select_related("study", "site", "protocol_version", "arm", "stratum")
+        .filter(pk=pk)
+        .first()
+    )
+    if participant is None:
+        raise Http404(_("No such participant."))
+    return participant
+
+
+def may_see_arm(user, participant: Participant) -> bool:
+    """Unblinded users see the arm; a blinded one only after an emergency unblinding."""
+    if not access.is_blinded(user, participant.study):
+        return True
+    return Unblinding.objects.filter(participant=participant, user=user).exists()
+
+
+def arm_display(user, participant: Participant) -> str:
+    """What to show where the arm goes: its name, "Blinded", or "Not allocated"."""
+    if not may_see_arm(user, participant):
+        return _("Blinded")
+    if participant.arm_id is None:
+        return _("Not allocated")
+    return participant.arm.name

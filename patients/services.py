@@ -1,0 +1,434 @@
+"""Writes that span rows for participants: calendars, amendments (and, later, enrolment).
+
+Every function here runs in one transaction, takes the participant's row lock first so two
+users cannot interleave, and attaches the acting user and reason to the audit trail.
+"""
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.editing import update_record
+from audit.tracking import acting
+from signatures.models import Meaning
+from signatures.services import sign, standing_signature, void_signatures
+from trials import access
+from trials.models import Membership, ProtocolVersion, Role, Site, Study, VersionStatus
+from trials.services import phase_spec, visit_spec
+
+from .calendar import Calendar, compute_calendar
+from .eligibility import clean_answers, verdict
+from .models import (
+    Consent,
+    DoseStatus,
+    EligibilityAssessment,
+    Participant,
+    ParticipantStatus,
+    PlannedDose,
+    ScheduledVisit,
+    Unblinding,
+    VisitStatus,
+)
+from .randomisation import RandomisationError, allocate  # noqa: F401 (re-exported)
+
+
+class CalendarError(Exception):
+    """The calendar cannot be (re)generated as asked."""
+
+
+def calendar_for(version: ProtocolVersion, baseline: date) -> Calendar:
+    return compute_calendar(
+        phases=[phase_spec(p) for p in version.dosing_phases.order_by("order")],
+        visits=[visit_spec(v) for v in version.visits.order_by("order")],
+        baseline=baseline,
+    )
+
+
+def _write_calendar(
+    participant: Participant,
+    version: ProtocolVersion,
+    calendar: Calendar,
+    *,
+    on_or_after: date | None = None,
+    skip_visit_codes=(),
+    skip_dose_days=(),
+):
+    definitions = {v.code: v for v in version.visits.all()}
+    ScheduledVisit.objects.bulk_create(
+        ScheduledVisit(
+            participant=participant,
+            protocol_version=version,
+            definition=definitions[slot.code],
+            code=slot.code,
+            name=slot.name,
+            study_day=slot.study_day,
+            target_date=slot.target_date,
+            window_start=slot.window_start,
+            window_end=slot.window_end,
+        )
+        for slot in calendar.visits
+        if (on_or_after is None or slot.target_date >= on_or_after)
+        and slot.code not in skip_visit_codes
+    )
+    PlannedDose.objects.bulk_create(
+        PlannedDose(
+            participant=participant,
+            protocol_version=version,
+            phase=slot.phase,
+            date=slot.date,
+            study_day=slot.study_day,
+            dose=slot.dose,
+            unit=slot.unit,
+            route=slot.route,
+        )
+        for slot in calendar.doses
+        if (on_or_after is None or slot.date >= on_or_after) and slot.date not in skip_dose_days
+    )
+
+
+@transaction.atomic
+def generate_calendar(*, participant: Participant, user=None) -> Calendar:
+    """Write the participant's visits and doses from their version and baseline (enrolment)."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if participant.baseline_date is None:
+        raise CalendarError(_("A calendar needs the participant's baseline date."))
+    if participant.visits.exists() or participant.doses.exists():
+        raise CalendarError(_("This participant already has a calendar."))
+    version = participant.protocol_version
+    calendar = calendar_for(version, participant.baseline_date)
+    with acting(user, "Calendar generated at enrolment"):
+        _write_calendar(participant, version, calendar)
+    return calendar
+
+
+@transaction.atomic
+def reconsent(
+    *, participant: Participant, version: ProtocolVersion, consent_date: date, user=None
+) -> Participant:
+    """Move a participant to an amended protocol version after re-consent.
+
+    Visits and doses from the later of the amendment's effective date and the re-consent
+    date are regenerated from the new version (the new protocol never applies before the
+    participant agreed to it). Rows already done, given or recorded as missed / not given are
+    never touched; upcoming and planned rows from that date are kept, marked superseded.
+    """
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if version.study_id != participant.study_id:
+        raise CalendarError(_("This protocol version belongs to another study."))
+    if version.status != VersionStatus.ACTIVE:
+        raise CalendarError(_("Participants can only be re-consented to the active version."))
+    if version.pk == participant.protocol_version_id:
+        raise CalendarError(_("The participant is already on this version."))
+    cutoff = max(version.effective_date, consent_date)
+    reason = f"Re-consented to protocol version {version.label} on {consent_date.isoformat()}"
+    with acting(user, reason):
+        participant.protocol_version = version
+        participant.row_version += 1
+        participant.save(update_fields=["protocol_version", "row_version"])
+        if participant.baseline_date is None:
+            return participant
+        participant.visits.filter(status=VisitStatus.UPCOMING, target_date__gte=cutoff).update(
+            status=VisitStatus.SUPERSEDED
+        )
+        participant.doses.filter(status=DoseStatus.PLANNED, date__gte=cutoff).update(
+            status=DoseStatus.SUPERSEDED
+        )
+        recorded_visits = set(participant.visits.live().values_list("code", flat=True))
+        recorded_dose_days = set(
+            participant.doses.live().filter(date__gte=cutoff).values_list("date", flat=True)
+        )
+        _write_calendar(
+            participant,
+            version,
+            calendar_for(version, participant.baseline_date),
+            on_or_after=cutoff,
+            skip_visit_codes=recorded_visits,
+            skip_dose_days=recorded_dose_days,
+        )
+    return participant
+
+
+# --- The participant journey: screening → eligibility → consent → enrolment → end ---------
+
+
+class JourneyError(Exception):
+    """A step of the journey refused, with a message for the user (and the field, if any)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        self.field = field
+        super().__init__(message)
+
+
+def _require(user, participant_or_study, roles, site=None) -> None:
+    study = getattr(participant_or_study, "study", participant_or_study)
+    if not access.has_role(user, study, roles, site):
+        raise PermissionDenied(_("Your role in this study does not allow this."))
+
+
+ENTRY_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR)
+
+
+@transaction.atomic
+def screen(
+    *,
+    study: Study,
+    site: Site,
+    screening_number: str,
+    year_of_birth: int,
+    sex: str,
+    stratum_code: str | None = None,
+    user,
+) -> Participant:
+    """Register a new screening at a site, on the study's active protocol version."""
+    _require(user, study, ENTRY_ROLES, site)
+    if site.study_id != study.pk:
+        raise JourneyError(_("This site belongs to another study."), "site")
+    version = study.versions.filter(status=VersionStatus.ACTIVE).first()
+    if version is None:
+        raise JourneyError(_("This study has no active protocol version yet."))
+    strata = {s.code: s for s in version.strata.all()}
+    stratum = None
+    if strata:
+        if not stratum_code:
+            raise JourneyError(_("Choose the stratum (%s).") % ", ".join(strata), "stratum")
+        stratum = strata.get(stratum_code)
+        if stratum is None:
+            raise JourneyError(
+                _("Unknown stratum; choose one of %s.") % ", ".join(strata), "stratum"
+            )
+    screening_number = screening_number.strip()
+    if Participant.objects.filter(study=study, screening_number=screening_number).exists():
+        raise JourneyError(
+            _("Screening number %s is already used in this study.") % screening_number,
+            "screening_number",
+        )
+    with acting(user, "Screening registered"):
+        return Participant.objects.create(
+            study=study,
+            site=site,
+            screening_number=screening_number,
+            year_of_birth=year_of_birth,
+            sex=sex,
+            stratum=stratum,
+            protocol_version=version,
+        )
+
+
+@transaction.atomic
+def record_eligibility(
+    *,
+    participant: Participant,
+    answers: dict,
+    assessed_on: date,
+    user,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> EligibilityAssessment:
+    """Store the answers and the computed verdict; a failed verdict is a screen failure.
+
+    Changing saved answers needs a reason and voids the investigator's signature.
+    """
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    _require(user, participant, ENTRY_ROLES, participant.site)
+    if participant.status not in (ParticipantStatus.SCREENING, ParticipantStatus.SCREEN_FAILED):
+        raise JourneyError(_("Eligibility can no longer change once the participant is enrolled."))
+    criteria = list(participant.protocol_version.criteria.all())
+    cleaned, errors = clean_answers(criteria, answers)
+    if errors:
+        raise ValidationError(errors)
+    result = verdict(criteria, cleaned)
+    existing = EligibilityAssessment.objects.filter(participant=participant).first()
+    fields = {
+        "answers": cleaned,
+        "eligible": result.eligible,
+        "failed": list(result.failed),
+        "assessed_on": assessed_on,
+    }
+    if existing is None:
+        with acting(user, "Eligibility assessed"):
+            assessment = EligibilityAssessment.objects.create(
+                participant=participant, protocol_version=participant.protocol_version, **fields
+            )
+    else:
+        assessment = update_record(
+            existing,
+            expected_version=expected_version or existing.row_version,
+            changes=fields,
+            user=user,
+            reason=reason,
+        )
+        void_signatures(assessment, reason=f"Eligibility answers changed: {reason}", user=user)
+    new_status = ParticipantStatus.SCREENING if result.eligible else ParticipantStatus.SCREEN_FAILED
+    if participant.status != new_status:
+        participant.status = new_status
+        participant.end_reason = (
+            "" if result.eligible else "Not eligible: " + ", ".join(result.failed)
+        )
+        participant.end_date = None if result.eligible else assessed_on
+        participant.row_version += 1
+        with acting(user, "Eligibility verdict"):
+            participant.save()
+    return assessment
+
+
+def confirm_eligibility(*, participant: Participant, user, password: str):
+    """The investigator's e-signature on the eligibility verdict ("eligibility confirmed")."""
+    _require(user, participant, [Role.INVESTIGATOR], participant.site)
+    assessment = EligibilityAssessment.objects.filter(participant=participant).first()
+    if assessment is None:
+        raise JourneyError(_("Record the eligibility answers before confirming them."))
+    return sign(obj=assessment, user=user, password=password, meaning=Meaning.ELIGIBILITY_CONFIRMED)
+
+
+def eligibility_confirmed(participant: Participant) -> bool:
+    assessment = EligibilityAssessment.objects.filter(participant=participant).first()
+    return bool(
+        assessment
+        and assessment.eligible
+        and standing_signature(assessment, Meaning.ELIGIBILITY_CONFIRMED)
+    )
+
+
+@transaction.atomic
+def record_consent(*, participant: Participant, consent_date: date, user) -> Consent:
+    _require(user, participant, ENTRY_ROLES, participant.site)
+    if consent_date > timezone.localdate():
+        raise JourneyError(_("The consent date cannot be in the future."), "consent_date")
+    version = participant.protocol_version
+    if Consent.objects.filter(participant=participant, protocol_version=version).exists():
+        raise JourneyError(
+            _("Consent to version %s is already recorded.") % version.label, "consent_date"
+        )
+    with acting(user, "Consent recorded"):
+        return Consent.objects.create(
+            participant=participant,
+            protocol_version=version,
+            consent_date=consent_date,
+            obtained_by=user,
+        )
+
+
+def _next_subject_id(participant: Participant) -> str:
+    """`SITE-001`, `SITE-002`, ...: numbers are never reused (withdrawn ones stay taken)."""
+    site = Site.objects.select_for_update().get(pk=participant.site_id)
+    taken = Participant.objects.filter(
+        study=participant.study, site=site, subject_id__isnull=False
+    ).count()
+    return f"{site.code}-{taken + 1:03d}"
+
+
+@transaction.atomic
+def enrol(
+    *,
+    participant: Participant,
+    baseline_date: date,
+    user,
+    consent_date: date | None = None,
+) -> Participant:
+    """Enrol: subject id, arm (randomised or the single arm), baseline and calendar, at once."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    _require(user, participant, ENTRY_ROLES, participant.site)
+    if participant.status != ParticipantStatus.SCREENING:
+        raise JourneyError(
+            _("Only a participant in screening can be enrolled (this one is %s).")
+            % participant.get_status_display()
+        )
+    if not eligibility_confirmed(participant):
+        raise JourneyError(
+            _("Eligibility must be met and confirmed by an investigator's signature first.")
+        )
+    if (
+        consent_date is not None
+        and not participant.consents.filter(protocol_version=participant.protocol_version).exists()
+    ):
+        record_consent(participant=participant, consent_date=consent_date, user=user)
+    consent = participant.consents.filter(protocol_version=participant.protocol_version).first()
+    if consent is None:
+        raise JourneyError(_("Record the participant's consent before enrolment."), "consent_date")
+    if baseline_date < consent.consent_date:
+        raise JourneyError(_("Baseline cannot be before consent."), "baseline_date")
+    with acting(user, "Enrolment"):
+        arm = allocate(participant=participant, user=user)
+        participant.arm = arm
+        participant.subject_id = _next_subject_id(participant)
+        participant.baseline_date = baseline_date
+        participant.status = ParticipantStatus.ENROLLED
+        participant.row_version += 1
+        participant.save()
+    generate_calendar(participant=participant, user=user)
+    return participant
+
+
+@transaction.atomic
+def end_participation(
+    *, participant: Participant, end_date: date, reason: str, user, completed: bool = False
+) -> Participant:
+    """Withdraw (or complete): future visits and doses are cancelled, kept, never deleted."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    _require(user, participant, ENTRY_ROLES, participant.site)
+    if participant.status != ParticipantStatus.ENROLLED:
+        raise JourneyError(_("Only an enrolled participant can be withdrawn or completed."))
+    if not reason.strip():
+        raise JourneyError(_("Give the reason."), "reason")
+    if participant.baseline_date and end_date < participant.baseline_date:
+        raise JourneyError(_("The date cannot be before baseline."), "end_date")
+    status = ParticipantStatus.COMPLETED if completed else ParticipantStatus.WITHDRAWN
+    with acting(user, f"{status.label}: {reason}"):
+        participant.status = status
+        participant.end_date = end_date
+        participant.end_reason = reason.strip()
+        participant.row_version += 1
+        participant.save()
+        participant.visits.filter(status=VisitStatus.UPCOMING).update(status=VisitStatus.CANCELLED)
+        participant.doses.filter(status=DoseStatus.PLANNED, date__gt=end_date).update(
+            status=DoseStatus.CANCELLED
+        )
+    return participant
+
+
+@transaction.atomic
+def emergency_unblind(*, participant: Participant, user, password: str, reason: str) -> Unblinding:
+    """An investigator learns one participant's arm: signed, audited, study admins told."""
+    participant = Participant.objects.select_related("study").get(pk=participant.pk)
+    _require(user, participant, [Role.INVESTIGATOR], participant.site)
+    if not participant.study.is_blinded_study:
+        raise JourneyError(_("This study is open label: there is nothing to unblind."))
+    if participant.arm_id is None:
+        raise JourneyError(_("This participant has not been allocated an arm."))
+    if not reason.strip():
+        raise JourneyError(_("Give the medical reason for unblinding."), "reason")
+    with acting(user, f"Emergency unblinding: {reason}"):
+        unblinding = Unblinding.objects.create(participant=participant, user=user, reason=reason)
+    sign(obj=unblinding, user=user, password=password, meaning=Meaning.UNBLINDED)
+    transaction.on_commit(lambda: notify_unblinding(unblinding.pk))
+    return unblinding
+
+
+def notify_unblinding(unblinding_id: int) -> None:
+    """E-mail the study admins (never the arm: the message says who, whom and why)."""
+    unblinding = Unblinding.objects.select_related("participant__study", "user").get(
+        pk=unblinding_id
+    )
+    participant = unblinding.participant
+    admins = (
+        Membership.objects.active()
+        .filter(study=participant.study, role=Role.STUDY_ADMIN)
+        .select_related("user")
+    )
+    recipients = sorted({m.user.email for m in admins if m.user.email})
+    if not recipients:
+        return
+    send_mail(
+        subject=f"[{participant.study.code}] Emergency unblinding of {participant}",
+        message=(
+            f"{unblinding.user.get_full_name() or unblinding.user.get_username()} unblinded "
+            f"participant {participant} (site {participant.site.code}) on "
+            f"{unblinding.unblinded_at:%Y-%m-%d %H:%M} UTC.\n\nReason: {unblinding.reason}\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )

@@ -1,0 +1,61 @@
+"""Signing, and voiding signatures when the signed record changes.
+
+A signed model provides `signature_content() -> dict`: the values the signer attested.
+Services that change such a record call `void_signatures(...)` in the same transaction,
+with the reason for change, so the record goes back to "needs signature" visibly.
+"""
+
+import hashlib
+import json
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.tracking import acting
+
+from .models import Signature
+
+
+class SignatureError(Exception):
+    """The signature was refused (wrong password, nothing to sign, already signed)."""
+
+
+def fingerprint(obj) -> str:
+    content = json.dumps(obj.signature_content(), sort_keys=True, default=str)
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def standing_signature(obj, meaning: str) -> Signature | None:
+    """The valid signature of `obj` with this meaning, if the record is unchanged since."""
+    signature = Signature.objects.for_object(obj).valid().filter(meaning=meaning).first()
+    if signature is None or signature.fingerprint != fingerprint(obj):
+        return None
+    return signature
+
+
+@transaction.atomic
+def sign(*, obj, user, password: str, meaning: str) -> Signature:
+    """Sign `obj` after re-entry of the signer's password (Part 11 §11.200(a)(1))."""
+    if not password or not user.check_password(password):
+        raise SignatureError(_("The password is not correct. The record was not signed."))
+    void_signatures(obj, reason=_("Superseded by a new signature"), user=user, meaning=meaning)
+    with acting(user, f"Signed: {meaning}"):
+        return Signature.objects.create(
+            record=obj,
+            object_id=str(obj.pk),
+            meaning=meaning,
+            signer=user,
+            signer_name=user.get_full_name() or user.get_username(),
+            signed_at=timezone.now(),
+            fingerprint=fingerprint(obj),
+        )
+
+
+def void_signatures(obj, *, reason: str, user=None, meaning: str | None = None) -> int:
+    """Void the record's standing signatures (all meanings unless one is given)."""
+    signatures = Signature.objects.for_object(obj).valid()
+    if meaning is not None:
+        signatures = signatures.filter(meaning=meaning)
+    with acting(user, reason):
+        return signatures.update(voided_at=timezone.now(), void_reason=reason)

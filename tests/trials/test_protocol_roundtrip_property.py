@@ -1,0 +1,155 @@
+"""Any valid protocol survives export and re-import unchanged.
+
+The strategies build `ProtocolSpec`s that keep every rule of the file format (unique codes,
+phases that do not overlap, windows around their day, no day 0, known forms, events and
+roles, at most one lead time per reminder) while varying everything else, text included.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assessments.form_codes import FORM_CODES
+from trials.protocol_file import (
+    ArmSpec,
+    CriterionSpec,
+    DosingSpec,
+    PhaseSpec,
+    ProtocolSpec,
+    ReminderSpec,
+    SiteSpec,
+    StratumSpec,
+    StudySpec,
+    VersionSpec,
+    VisitSpec,
+    dump_protocol,
+    parse_protocol,
+)
+from trials.protocol_validation import BLINDINGS, REMINDER_EVENTS, ROLES
+
+codes = st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True)
+# Any text but lone surrogates (not encodable), with something other than white space in it.
+texts = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=30).filter(str.strip)
+timezones = st.sampled_from(["UTC", "Europe/Rome", "Asia/Shanghai", "America/New_York"])
+decimals = st.decimals(min_value=-1000, max_value=1000, places=3, allow_nan=False)
+positive_decimals = st.decimals(min_value=Decimal("0.001"), max_value=1000, places=3)
+lead_times = st.integers(min_value=0, max_value=30)
+
+
+def unique_by_code(strategy, *, min_size=0, max_size=4, key=lambda spec: spec.code):
+    return st.lists(strategy, min_size=min_size, max_size=max_size, unique_by=key).map(tuple)
+
+
+studies = st.builds(
+    StudySpec,
+    code=codes,
+    title=texts,
+    phase=texts,
+    blinding=st.sampled_from(BLINDINGS),
+    sponsor=st.one_of(st.just(""), st.text(max_size=20)),
+    registry_id=st.one_of(st.just(""), texts),
+)
+versions = st.builds(
+    VersionSpec, label=texts, effective=st.dates(date(1990, 1, 1), date(2100, 12, 31))
+)
+sites = st.builds(SiteSpec, code=codes, name=texts, timezone=timezones)
+arms = st.builds(ArmSpec, code=codes, name=texts, ratio=st.integers(1, 10), placebo=st.booleans())
+strata = st.builds(StratumSpec, code=codes, name=texts)
+
+
+@st.composite
+def criteria(draw):
+    common = {
+        "id": draw(codes),
+        "kind": draw(st.sampled_from(["inclusion", "exclusion"])),
+        "text": draw(texts),
+    }
+    if draw(st.booleans()):
+        return CriterionSpec(**common)
+    low, high = draw(st.one_of(st.none(), decimals)), draw(st.one_of(st.none(), decimals))
+    if low is None and high is None:
+        low = draw(decimals)
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    return CriterionSpec(**common, type="number", min=low, max=high)
+
+
+@st.composite
+def dosing(draw):
+    """Phases in consecutive, non-overlapping week ranges (with gaps), named uniquely."""
+    names = draw(st.lists(texts, min_size=1, max_size=4, unique=True))
+    phases, week = [], 1
+    for name in names:
+        start = week + draw(st.integers(0, 3))
+        end = start + draw(st.integers(0, 10))
+        week = end + 1
+        if draw(st.booleans()):
+            schedule = {"days_per_week": draw(st.integers(1, 7))}
+        else:
+            days = draw(st.lists(st.integers(1, 7), min_size=1, max_size=7, unique=True))
+            schedule = {"days": tuple(days)}
+        phases.append(
+            PhaseSpec(
+                name=name,
+                weeks=(start, end),
+                dose=draw(positive_decimals),
+                unit=draw(texts),
+                route=draw(texts),
+                **schedule,
+            )
+        )
+    if draw(st.booleans()):
+        phases.reverse()  # a file may list phases in any order
+    return DosingSpec(drug=draw(texts), phases=tuple(phases))
+
+
+visits = st.builds(
+    VisitSpec,
+    code=codes,
+    name=texts,
+    day=st.one_of(st.integers(-60, -1), st.integers(1, 400)),  # there is no day 0
+    window=st.tuples(st.integers(-14, 0), st.integers(0, 14)),
+    forms=st.lists(st.sampled_from(sorted(FORM_CODES)), unique=True, max_size=5).map(tuple),
+)
+
+
+@st.composite
+def reminders(draw):
+    timing = draw(st.sampled_from([None, "before_days", "after_days", "before_hours"]))
+    return ReminderSpec(
+        event=draw(st.sampled_from(REMINDER_EVENTS)),
+        notify=tuple(draw(st.lists(st.sampled_from(ROLES), min_size=1, unique=True))),
+        **({} if timing is None else {timing: draw(lead_times)}),
+    )
+
+
+protocols = st.builds(
+    ProtocolSpec,
+    study=studies,
+    version=versions,
+    sites=unique_by_code(sites, min_size=1),
+    arms=unique_by_code(arms, min_size=1),
+    strata=unique_by_code(strata),
+    eligibility=unique_by_code(criteria(), min_size=1, key=lambda criterion: criterion.id),
+    dosing=dosing(),
+    visits=unique_by_code(visits, min_size=1, max_size=6),
+    reminders=st.lists(reminders(), max_size=6).map(tuple),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(protocols)
+def test_any_valid_protocol_reads_back_as_it_was_written(spec):
+    exported = dump_protocol(spec)
+
+    assert parse_protocol(exported) == spec
+
+
+@settings(max_examples=100, deadline=None)
+@given(protocols)
+def test_exporting_a_reimported_protocol_gives_the_same_file(spec):
+    exported = dump_protocol(spec)
+
+    assert dump_protocol(parse_protocol(exported)) == exported

@@ -1,0 +1,66 @@
+"""API v1 for studies and their protocols (DESIGN.md, "API contract")."""
+
+import yaml
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from . import access
+from .models import ProtocolVersion, Study, VersionStatus
+from .protocol_file import dump_protocol
+from .services import spec_from_version
+
+
+class StudySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    blinding = serializers.CharField()
+    active_version = serializers.CharField(allow_null=True)
+
+
+@extend_schema(responses=StudySerializer(many=True))
+@api_view(["GET"])
+def study_list(request):
+    """The studies the user is a member of, with the label of their active version."""
+    studies = Study.objects.visible_to(request.user).order_by("code")
+    active = dict(
+        ProtocolVersion.objects.filter(study__in=studies, status=VersionStatus.ACTIVE).values_list(
+            "study_id", "label"
+        )
+    )
+    data = [
+        {
+            "code": s.code,
+            "title": s.title,
+            "blinding": s.blinding,
+            "active_version": active.get(s.pk),
+        }
+        for s in studies
+    ]
+    return Response(StudySerializer(data, many=True).data)
+
+
+def protocol_document(version: ProtocolVersion, *, blinded: bool) -> dict:
+    """The protocol as in its file; without the arms for a blinded reader."""
+    document = yaml.safe_load(dump_protocol(spec_from_version(version)))
+    if blinded:
+        document.pop("arms", None)
+    return document
+
+
+@extend_schema(responses=dict)
+@api_view(["GET"])
+def study_protocol(request, code: str):
+    """GET /api/v1/studies/{code}/protocol/ — the active version, or ?version=LABEL."""
+    study = access.get_study_or_404(request.user, code)
+    versions = study.versions.all()
+    label = request.query_params.get("version")
+    version = (
+        versions.filter(label=label).first()
+        if label
+        else versions.filter(status=VersionStatus.ACTIVE).first()
+    )
+    if version is None:
+        return Response({"detail": "This study has no such protocol version."}, status=404)
+    return Response(protocol_document(version, blinded=access.is_blinded(request.user, study)))

@@ -1,0 +1,367 @@
+"""A study's protocol, versioned: arms, strata, eligibility, dosing, visits, reminders.
+
+The protocol is data (DESIGN.md, "The protocol file"): these rows are what a protocol file
+imports into, and every schedule in the product is derived from them. A version is edited
+while it is a draft; once active it is immutable, and an amendment is a new version.
+The invariants that a row can check on its own are named database constraints; the
+cross-row ones (phases do not overlap) use an exclusion constraint.
+"""
+
+import pgtrigger
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import ArrayField, RangeOperators
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Func, Q
+from django.utils.translation import gettext_lazy as _
+
+from audit.tracking import track
+
+from .study import Role, Study
+
+
+def frozen_once_active(table: str) -> pgtrigger.Trigger:
+    """A trigger refusing any write to a version's rows unless the version is a draft.
+
+    The model's save() refuses first with a friendly message; the trigger makes it a rule of
+    the database, so that a bulk update or a raw query cannot alter an active protocol.
+    """
+    return pgtrigger.Trigger(
+        name=f"{table}_frozen_once_active",
+        operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+        when=pgtrigger.Before,
+        declare=[("_status", "text")],
+        func=(
+            "SELECT status INTO _status FROM trials_protocolversion "
+            "WHERE id = COALESCE(NEW.version_id, OLD.version_id);\n"
+            "IF _status IS DISTINCT FROM 'draft' THEN\n"
+            "  RAISE EXCEPTION 'protocol version is % and cannot be changed', _status\n"
+            "    USING ERRCODE = 'integrity_constraint_violation';\n"
+            "END IF;\n"
+            "RETURN COALESCE(NEW, OLD);"
+        ),
+    )
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    RETIRED = "retired", _("Retired")
+
+
+class ProtocolVersionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ProtocolVersionQuerySet":
+        return self.filter(study__in=Study.objects.visible_to(user))
+
+    def active(self) -> "ProtocolVersionQuerySet":
+        return self.filter(status=VersionStatus.ACTIVE)
+
+
+@track()
+class ProtocolVersion(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="versions")
+    label = models.CharField(_("version"), max_length=20)
+    effective_date = models.DateField(_("effective date"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    drug = models.CharField(_("study drug"), max_length=200, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProtocolVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["study", "effective_date", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "label"], name="protocol_version_label_unique_per_study"
+            ),
+            # New enrolments go to exactly one version: the active one.
+            models.UniqueConstraint(
+                fields=["study"],
+                condition=Q(status="active"),
+                name="protocol_one_active_version_per_study",
+            ),
+        ]
+        triggers = [
+            # Once active, only the status may move on (active → retired).
+            pgtrigger.Protect(
+                name="protocol_version_frozen_once_active",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__status__in=["active", "retired"])
+                & (
+                    pgtrigger.Q(old__label__df=pgtrigger.F("new__label"))
+                    | pgtrigger.Q(old__effective_date__df=pgtrigger.F("new__effective_date"))
+                    | pgtrigger.Q(old__drug__df=pgtrigger.F("new__drug"))
+                    | pgtrigger.Q(old__study_id__df=pgtrigger.F("new__study_id"))
+                    | pgtrigger.Q(new__status="draft")
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study.code} v{self.label} ({self.get_status_display()})"
+
+    def get_study(self) -> Study:
+        return self.study
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == VersionStatus.DRAFT
+
+
+class VersionPart(models.Model):
+    """A row belonging to one protocol version; frozen once the version is active."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self._check_editable()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._check_editable()
+        return super().delete(*args, **kwargs)
+
+    def get_study(self) -> Study:
+        return self.version.study
+
+    def _check_editable(self) -> None:
+        if not self.version_id:
+            return
+        version = ProtocolVersion.objects.get(pk=self.version_id)
+        if not version.is_editable:
+            raise ValidationError(
+                _(
+                    "Protocol version %(label)s is %(status)s and can no longer be changed; "
+                    "create an amendment (a new version) instead."
+                )
+                % {"label": version.label, "status": version.get_status_display()}
+            )
+
+
+class PartQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "PartQuerySet":
+        return self.filter(version__study__in=Study.objects.visible_to(user))
+
+
+@track()
+class Arm(VersionPart):
+    version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="arms")
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=200)
+    ratio = models.PositiveSmallIntegerField(_("allocation ratio weight"), default=1)
+    is_placebo = models.BooleanField(_("placebo"), default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    objects = PartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "order", "code"]
+        triggers = [frozen_once_active("arm")]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="arm_code_unique_per_version"),
+            models.CheckConstraint(condition=Q(ratio__gte=1), name="arm_ratio_at_least_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+@track()
+class Stratum(VersionPart):
+    version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="strata")
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=200)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    objects = PartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "order", "code"]
+        triggers = [frozen_once_active("stratum")]
+        verbose_name_plural = _("strata")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "code"], name="stratum_code_unique_per_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class CriterionKind(models.TextChoices):
+    INCLUSION = "inclusion", _("Inclusion")
+    EXCLUSION = "exclusion", _("Exclusion")
+
+
+class AnswerType(models.TextChoices):
+    BOOLEAN = "boolean", _("Yes / no")
+    NUMBER = "number", _("Number")
+
+
+@track()
+class EligibilityCriterion(VersionPart):
+    version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="criteria")
+    code = models.CharField(_("id"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=10, choices=CriterionKind.choices)
+    text = models.TextField(_("text"))
+    answer_type = models.CharField(
+        _("answer type"), max_length=10, choices=AnswerType.choices, default=AnswerType.BOOLEAN
+    )
+    min_value = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    objects = PartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "order"]
+        triggers = [frozen_once_active("criterion")]
+        verbose_name_plural = _("eligibility criteria")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "code"], name="criterion_code_unique_per_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_value__isnull=True)
+                | Q(max_value__isnull=True)
+                | Q(min_value__lte=F("max_value")),
+                name="criterion_min_not_above_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.text}"
+
+
+@track()
+class DosingPhase(VersionPart):
+    """Weeks `start_week`..`end_week` of dosing; week w is study days 7(w-1)+1 .. 7w."""
+
+    version = models.ForeignKey(
+        ProtocolVersion, on_delete=models.PROTECT, related_name="dosing_phases"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=60)
+    start_week = models.PositiveSmallIntegerField(_("first week"))
+    end_week = models.PositiveSmallIntegerField(_("last week"))
+    dose = models.DecimalField(_("dose"), max_digits=8, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=20, default="MIU")
+    route = models.CharField(_("route"), max_length=20, default="SC")
+    days_per_week = models.PositiveSmallIntegerField(_("days per week"), null=True, blank=True)
+    days = ArrayField(
+        models.PositiveSmallIntegerField(),
+        verbose_name=_("days of the week"),
+        null=True,
+        blank=True,
+    )
+
+    objects = PartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "start_week"]
+        triggers = [frozen_once_active("phase")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "name"], name="phase_name_unique_per_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(start_week__gte=1) & Q(end_week__gte=F("start_week")),
+                name="phase_weeks_in_order",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(days_per_week__isnull=False, days__isnull=True)
+                    & Q(days_per_week__gte=1, days_per_week__lte=7)
+                )
+                | Q(days_per_week__isnull=True, days__isnull=False),
+                name="phase_days_per_week_or_days",
+            ),
+            models.CheckConstraint(condition=Q(dose__gt=0), name="phase_dose_positive"),
+            ExclusionConstraint(
+                name="phases_do_not_overlap",
+                expressions=[
+                    ("version", RangeOperators.EQUAL),
+                    (
+                        Func(
+                            F("start_week"), F("end_week"), models.Value("[]"), function="int4range"
+                        ),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (weeks {self.start_week}-{self.end_week})"
+
+
+@track()
+class VisitDefinition(VersionPart):
+    """A scheduled visit: target study day and its window (`window_minus` <= 0 <= `window_plus`)."""
+
+    version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="visits")
+    order = models.PositiveSmallIntegerField(default=0)
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    study_day = models.SmallIntegerField(_("study day"))
+    window_minus = models.SmallIntegerField(_("window: days before"), default=0)
+    window_plus = models.SmallIntegerField(_("window: days after"), default=0)
+    forms = ArrayField(models.CharField(max_length=20), verbose_name=_("forms"), default=list)
+
+    objects = PartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "study_day", "order"]
+        triggers = [frozen_once_active("visit")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "code"], name="visit_code_unique_per_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(window_minus__lte=0) & Q(window_plus__gte=0),
+                name="visit_window_contains_its_day",
+            ),
+            # CDISC study days run ..., -2, -1, 1, 2, ...: there is no day 0.
+            models.CheckConstraint(condition=~Q(study_day=0), name="visit_study_day_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} (day {self.study_day})"
+
+
+class ReminderEvent(models.TextChoices):
+    VISIT_WINDOW_OPENS = "visit_window_opens", _("Visit window opens")
+    VISIT_OVERDUE = "visit_overdue", _("Visit overdue")
+    DOSE_DUE = "dose_due", _("Dose due")
+    SAE_REPORT_DUE = "sae_report_due", _("SAE report due")
+    AE_UNREVIEWED = "ae_unreviewed", _("Adverse event not reviewed")
+    PHQ9_SELF_HARM = "phq9_self_harm", _("PHQ-9 item 9 alert")
+
+
+@track()
+class ReminderRule(VersionPart):
+    version = models.ForeignKey(
+        ProtocolVersion, on_delete=models.PROTECT, related_name="reminder_rules"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    event = models.CharField(_("event"), max_length=30, choices=ReminderEvent.choices)
+    before_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    after_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    before_hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    notify = ArrayField(
+        models.CharField(max_length=20, choices=Role.choices), verbose_name=_("notify roles")
+    )
+
+    objects = PartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "order"]
+        triggers = [frozen_once_active("reminder")]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} → {', '.join(self.notify)}"

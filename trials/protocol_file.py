@@ -1,0 +1,496 @@
+"""The protocol file: one YAML document per study protocol version, imported and exported.
+
+The dataclasses below are the contract between the file and everything built from it (the
+protocol models, the calendar, the reminder rules): a `ProtocolSpec` is only ever produced
+whole and valid by `parse_protocol`, which reads the entire file, collects every problem
+with its line and refuses the file if there is any (`ProtocolFileError`), so an import is
+never half done. `dump_protocol` writes a spec back in the same shape, and
+`parse_protocol(dump_protocol(spec)) == spec` holds for every valid spec.
+
+Conventions (CDISC study days): study day 1 is baseline and the first dose; there is no day
+0, the day before baseline is day -1. Week w covers study days 7(w-1)+1 .. 7w. A visit
+window [minus, plus] runs from `minus` calendar days before the target date to `plus` after.
+See DESIGN.md "The protocol file" for the format with the relapsing polychondritis example.
+"""
+
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal
+
+import yaml
+from yaml.nodes import Node
+
+from assessments.form_codes import FORM_CODES
+from trials.protocol_validation import (
+    BLINDINGS,
+    CRITERION_KINDS,
+    CRITERION_TYPES,
+    REMINDER_EVENTS,
+    ROLES,
+    NodeReader,
+    ProtocolFileError,
+    ProtocolProblem,
+    check_criterion_answer,
+    check_lead_times,
+    check_phase_schedule,
+    check_visit_timing,
+    refuse_overlapping_phases,
+)
+
+__all__ = [
+    "ArmSpec",
+    "CriterionSpec",
+    "DosingSpec",
+    "PhaseSpec",
+    "ProtocolFileError",
+    "ProtocolProblem",
+    "ProtocolSpec",
+    "ReminderSpec",
+    "SiteSpec",
+    "StratumSpec",
+    "StudySpec",
+    "VersionSpec",
+    "VisitSpec",
+    "dump_protocol",
+    "parse_protocol",
+]
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """The study: `blinding` is one of open / single / double; `phase` is text ("2", "1/2")."""
+
+    code: str
+    title: str
+    phase: str
+    blinding: str
+    sponsor: str = ""
+    registry_id: str = ""
+
+
+@dataclass(frozen=True)
+class VersionSpec:
+    """The protocol version this file describes; an amendment is a new label and date."""
+
+    label: str
+    effective: date
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """A site; `timezone` is an IANA name, used to show timestamps in local time."""
+
+    code: str
+    name: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class ArmSpec:
+    """A treatment arm; `ratio` is its allocation weight (IL2 2 + PBO 1 = a 2:1 trial)."""
+
+    code: str
+    name: str
+    ratio: int
+    placebo: bool = False
+
+
+@dataclass(frozen=True)
+class StratumSpec:
+    """A randomisation stratum (e.g. diagnosis MDD or BD); each has its own list."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    """An eligibility criterion, answered yes/no (`boolean`) or with a number (`number`).
+
+    An inclusion criterion is met when answered yes, an exclusion one when answered no. A
+    numeric answer must lie within [min, max], both inclusive; either bound may be absent
+    but not both. Bounds are exact decimals (0.5 mg/kg/day must not become 0.49999).
+    """
+
+    id: str
+    kind: str
+    text: str
+    type: str = "boolean"
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    """A dosing phase over study weeks `weeks` = (start, end), both inclusive, from week 1.
+
+    Exactly one of `days_per_week` (the first N days of each week) and `days` (those days,
+    1-7, of each week) is set. `dose` is per administration, in `unit` (e.g. MIU), by
+    `route` (e.g. SC).
+    """
+
+    name: str
+    weeks: tuple[int, int]
+    dose: Decimal
+    unit: str
+    route: str
+    days_per_week: int | None = None
+    days: tuple[int, ...] | None = None
+
+    @property
+    def dosing_days(self) -> tuple[int, ...]:
+        """The days (1-7) of each of the phase's weeks on which a dose is given."""
+        if self.days is not None:
+            return self.days
+        return tuple(range(1, (self.days_per_week or 0) + 1))
+
+
+@dataclass(frozen=True)
+class DosingSpec:
+    """The study drug and its phases, in file order; phases never share a week."""
+
+    drug: str
+    phases: tuple[PhaseSpec, ...]
+
+
+@dataclass(frozen=True)
+class VisitSpec:
+    """A scheduled visit on study `day` (never 0; negative = before baseline, e.g. screening).
+
+    `window` = (minus, plus) in calendar days around the target date, minus <= 0 <= plus:
+    (-3, 3) is the target day give or take three days, (0, 0) the target day only. `forms`
+    are codes from `assessments.form_codes.FORM_CODES` due at the visit.
+    """
+
+    code: str
+    name: str
+    day: int
+    window: tuple[int, int]
+    forms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReminderSpec:
+    """A reminder rule: on `event`, notify the members holding the `notify` roles.
+
+    At most one lead time is set: `before_days` / `before_hours` before the due point
+    (window opening, dose day, report deadline), `after_days` after it (visit overdue, AE
+    not reviewed). None of them means at the event itself (e.g. phq9_self_harm).
+    """
+
+    event: str
+    notify: tuple[str, ...]
+    before_days: int | None = None
+    after_days: int | None = None
+    before_hours: int | None = None
+
+
+@dataclass(frozen=True)
+class ProtocolSpec:
+    """A whole protocol version, as read from (and written to) a protocol file."""
+
+    study: StudySpec
+    version: VersionSpec
+    sites: tuple[SiteSpec, ...]
+    arms: tuple[ArmSpec, ...]
+    strata: tuple[StratumSpec, ...]
+    eligibility: tuple[CriterionSpec, ...]
+    dosing: DosingSpec
+    visits: tuple[VisitSpec, ...]
+    reminders: tuple[ReminderSpec, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: one function per mapping of the file, each (reader, node, path) -> spec or None.
+# Field by field, `Fields.get` reads a value or records why not; a spec is returned only when
+# nothing was refused while reading it (`_built`).
+
+
+def _built(r: NodeReader, before: int, spec):
+    return spec if r.count() == before else None
+
+
+def _study(r: NodeReader, node: Node, path: str) -> StudySpec | None:
+    before = r.count()
+    f = r.mapping(node, path, ("code", "title", "phase", "blinding"), ("sponsor", "registry_id"))
+    if f is None:
+        return None
+    spec = StudySpec(
+        code=f.get("code", r.code),
+        title=f.get("title", r.text),
+        phase=f.get("phase", r.text),
+        blinding=f.get("blinding", r.choice, choices=BLINDINGS, what="blinding"),
+        sponsor=f.get("sponsor", r.text, "", allow_blank=True),
+        registry_id=f.get("registry_id", r.text, "", allow_blank=True),
+    )
+    return _built(r, before, spec)
+
+
+def _version(r: NodeReader, node: Node, path: str) -> VersionSpec | None:
+    before = r.count()
+    f = r.mapping(node, path, ("label", "effective"))
+    if f is None:
+        return None
+    spec = VersionSpec(label=f.get("label", r.text), effective=f.get("effective", r.calendar_date))
+    return _built(r, before, spec)
+
+
+def _site(r: NodeReader, node: Node, path: str) -> SiteSpec | None:
+    before = r.count()
+    f = r.mapping(node, path, ("code", "name", "timezone"))
+    if f is None:
+        return None
+    spec = SiteSpec(f.get("code", r.code), f.get("name", r.text), f.get("timezone", r.timezone))
+    return _built(r, before, spec)
+
+
+def _arm(r: NodeReader, node: Node, path: str) -> ArmSpec | None:
+    before = r.count()
+    f = r.mapping(node, path, ("code", "name", "ratio"), ("placebo",))
+    if f is None:
+        return None
+    spec = ArmSpec(
+        code=f.get("code", r.code),
+        name=f.get("name", r.text),
+        ratio=f.get("ratio", r.integer, minimum=1),
+        placebo=f.get("placebo", r.boolean, False),
+    )
+    return _built(r, before, spec)
+
+
+def _stratum(r: NodeReader, node: Node, path: str) -> StratumSpec | None:
+    before = r.count()
+    f = r.mapping(node, path, ("code", "name"))
+    if f is None:
+        return None
+    return _built(r, before, StratumSpec(f.get("code", r.code), f.get("name", r.text)))
+
+
+def _criterion(r: NodeReader, node: Node, path: str) -> CriterionSpec | None:
+    before = r.count()
+    f = r.mapping(node, path, ("id", "kind", "text"), ("type", "min", "max"))
+    if f is None:
+        return None
+    answer = f.get("type", r.choice, "boolean", choices=CRITERION_TYPES, what="criterion type")
+    low, high = f.get("min", r.decimal), f.get("max", r.decimal)
+    check_criterion_answer(r, f, answer, low, high)
+    spec = CriterionSpec(
+        id=f.get("id", r.code),
+        kind=f.get("kind", r.choice, choices=CRITERION_KINDS, what="criterion kind"),
+        text=f.get("text", r.text),
+        type=answer,
+        min=low,
+        max=high,
+    )
+    return _built(r, before, spec)
+
+
+def _phase(r: NodeReader, node: Node, path: str) -> PhaseSpec | None:
+    before = r.count()
+    f = r.mapping(node, path, ("name", "weeks", "dose", "unit", "route"), ("days_per_week", "days"))
+    if f is None:
+        return None
+    weeks = f.get("weeks", r.integer_pair)
+    per_week = f.get("days_per_week", r.integer)
+    days = f.get("days", r.days_of_week)
+    check_phase_schedule(r, f, weeks, per_week)
+    spec = PhaseSpec(
+        name=f.get("name", r.text),
+        weeks=weeks,
+        dose=f.get("dose", r.decimal, positive=True),
+        unit=f.get("unit", r.text),
+        route=f.get("route", r.text),
+        days_per_week=per_week,
+        days=days,
+    )
+    return _built(r, before, spec)
+
+
+def _dosing(r: NodeReader, node: Node, path: str) -> DosingSpec | None:
+    before = r.count()
+    f = r.mapping(node, path, ("drug", "phases"))
+    if f is None:
+        return None
+    drug = f.get("drug", r.text)
+    entries = r.entries(f, "phases", _phase)
+    r.refuse_duplicates(entries, "name", "phase name")
+    refuse_overlapping_phases(r, entries)
+    spec = DosingSpec(drug=drug, phases=tuple(spec for spec, _, _ in entries))
+    return _built(r, before, spec)
+
+
+def _visit(r: NodeReader, node: Node, path: str) -> VisitSpec | None:
+    before = r.count()
+    f = r.mapping(node, path, ("code", "name", "day", "window", "forms"))
+    if f is None:
+        return None
+    day, window = f.get("day", r.integer), f.get("window", r.integer_pair)
+    check_visit_timing(r, f, day, window)
+    spec = VisitSpec(
+        code=f.get("code", r.code),
+        name=f.get("name", r.text),
+        day=day,
+        window=window,
+        forms=f.get("forms", r.unique_texts, choices=FORM_CODES, what="form"),
+    )
+    return _built(r, before, spec)
+
+
+def _reminder(r: NodeReader, node: Node, path: str) -> ReminderSpec | None:
+    before = r.count()
+    leads = ("before_days", "after_days", "before_hours")
+    f = r.mapping(node, path, ("event", "notify"), leads)
+    if f is None:
+        return None
+    check_lead_times(r, f, leads)
+    spec = ReminderSpec(
+        event=f.get("event", r.choice, choices=REMINDER_EVENTS, what="reminder event"),
+        notify=f.get("notify", r.unique_texts, choices=ROLES, what="role", non_empty=True),
+        before_days=f.get("before_days", r.integer, minimum=0),
+        after_days=f.get("after_days", r.integer, minimum=0),
+        before_hours=f.get("before_hours", r.integer, minimum=0),
+    )
+    return _built(r, before, spec)
+
+
+_TOP_REQUIRED = (
+    "study",
+    "version",
+    "sites",
+    "arms",
+    "eligibility",
+    "dosing",
+    "visits",
+    "reminders",
+)
+# (key, build, code attribute checked for duplicates, what the code is called, must be non-empty)
+_LISTS = (
+    ("sites", _site, "code", "site code", True),
+    ("arms", _arm, "code", "arm code", True),
+    ("strata", _stratum, "code", "stratum code", False),
+    ("eligibility", _criterion, "id", "criterion id", True),
+    ("visits", _visit, "code", "visit code", True),
+    ("reminders", _reminder, None, None, False),
+)
+
+
+def _protocol(r: NodeReader, root: Node) -> ProtocolSpec | None:
+    f = r.mapping(root, "", _TOP_REQUIRED, ("strata",))
+    if f is None:
+        return None
+    lists = {}
+    for key, build, attr, what, non_empty in _LISTS:
+        entries = r.entries(f, key, build, non_empty=non_empty)
+        if attr is not None:
+            r.refuse_duplicates(entries, attr, what)
+        lists[key] = tuple(spec for spec, _, _ in entries)
+    sections = {
+        key: None if f.node(key) is None else build(r, f.node(key), key)
+        for key, build in (("study", _study), ("version", _version), ("dosing", _dosing))
+    }
+    spec = ProtocolSpec(**sections, **lists)
+    return None if r.problems else spec
+
+
+def parse_protocol(text: str, *, source: str = "<protocol>") -> ProtocolSpec:
+    """Read a protocol file, or raise `ProtocolFileError` listing every problem in it.
+
+    `source` (usually the file name) only prefixes the problems in the error's text.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = f"not valid YAML: {exc.problem or exc.context}"
+        if exc.context and exc.problem and exc.context_mark is not None:
+            message += f" ({exc.context} on line {exc.context_mark.line + 1})"
+        problem = ProtocolProblem(None if mark is None else mark.line + 1, "", message)
+        raise ProtocolFileError([problem], source=source) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow in a file
+        line = text.count("\n", 0, exc.position) + 1
+        message = f"not valid YAML: character {exc.character!r} is not allowed ({exc.reason})"
+        raise ProtocolFileError([ProtocolProblem(line, "", message)], source=source) from None
+    if root is None:
+        problem = ProtocolProblem(None, "", "the file is empty: expected a protocol mapping")
+        raise ProtocolFileError([problem], source=source)
+    reader = NodeReader()
+    spec = _protocol(reader, root)
+    if spec is None:
+        raise ProtocolFileError(reader.problems, source=source)
+    return spec
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing: plain dicts and lists in the file's key order, short mappings in flow style.
+
+
+class _FlowMap(dict):
+    """A mapping written on one line, `{code: W0, day: 1}`, like the entries of the file."""
+
+
+class _FlowList(list):
+    """A list of scalars written on one line, `[RPDAI, TREG]`."""
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data) -> bool:
+        return True  # a protocol file never uses anchors, even for a repeated value
+
+
+def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    text = format(value, "f")  # never an exponent: "1E+1" would read back as a string
+    tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
+    return dumper.represent_scalar(tag, text)
+
+
+def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # PyYAML may write a line break other than \n inside single quotes, where reading folds
+    # it into a space; double quotes escape every break, so the text reads back unchanged.
+    style = '"' if any(ch in value for ch in "\n\r\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(Decimal, _represent_decimal)
+_Dumper.add_representer(str, _represent_text)
+_Dumper.add_representer(
+    _FlowMap, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+)
+_Dumper.add_representer(
+    _FlowList, lambda d, data: d.represent_sequence("tag:yaml.org,2002:seq", data, True)
+)
+
+
+def _entry(spec) -> _FlowMap:
+    """One spec as a flow mapping in field order, leaving out fields at their default."""
+    entry = _FlowMap()
+    for field in fields(spec):
+        value = getattr(spec, field.name)
+        if value != field.default:  # a required field's default is MISSING: never equal
+            entry[field.name] = _FlowList(value) if isinstance(value, tuple) else value
+    return entry
+
+
+def dump_protocol(spec: ProtocolSpec) -> str:
+    """The protocol file for `spec`, in the shape `parse_protocol` reads.
+
+    Optional keys at their defaults (no sponsor, not placebo, a yes/no criterion, no
+    strata) are left out, so a file exported after import reads like the one imported.
+    """
+    document = {
+        "study": _entry(spec.study),
+        "version": _entry(spec.version),
+        "sites": [_entry(site) for site in spec.sites],
+        "arms": [_entry(arm) for arm in spec.arms],
+    }
+    if spec.strata:
+        document["strata"] = [_entry(stratum) for stratum in spec.strata]
+    document["eligibility"] = [_entry(criterion) for criterion in spec.eligibility]
+    document["dosing"] = {
+        "drug": spec.dosing.drug,
+        "phases": [_entry(phase) for phase in spec.dosing.phases],
+    }
+    document["visits"] = [_entry(visit) for visit in spec.visits]
+    document["reminders"] = [_entry(reminder) for reminder in spec.reminders]
+    return yaml.dump(
+        document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2
+    )

@@ -1,0 +1,284 @@
+"""Writing protocols: import a protocol file, export it back, activate an amendment.
+
+The file format and its validation live in `trials.protocol_file`; this module maps a valid
+`ProtocolSpec` onto the models and back, inside one transaction, so an import is all or
+nothing. Loading a changed file for an existing study creates a new *draft* version:
+activating it is a separate, explicit step (`activate_version`).
+"""
+
+from dataclasses import replace
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.tracking import acting
+
+from .models import (
+    Arm,
+    DosingPhase,
+    EligibilityCriterion,
+    ProtocolVersion,
+    ReminderRule,
+    Site,
+    Stratum,
+    Study,
+    VersionStatus,
+    VisitDefinition,
+)
+from .protocol_file import (
+    ArmSpec,
+    CriterionSpec,
+    DosingSpec,
+    PhaseSpec,
+    ProtocolSpec,
+    ReminderSpec,
+    SiteSpec,
+    StratumSpec,
+    StudySpec,
+    VersionSpec,
+    VisitSpec,
+)
+
+
+class ProtocolConflict(Exception):
+    """The file cannot be loaded as it stands (e.g. a label reused for different content)."""
+
+
+def spec_from_version(version: ProtocolVersion) -> ProtocolSpec:
+    """The protocol file content of a stored version (for export, calendars and comparison)."""
+    study = version.study
+    return ProtocolSpec(
+        study=StudySpec(
+            code=study.code,
+            title=study.title,
+            phase=study.phase,
+            blinding=study.blinding,
+            sponsor=study.sponsor,
+            registry_id=study.registry_id,
+        ),
+        version=VersionSpec(label=version.label, effective=version.effective_date),
+        sites=tuple(SiteSpec(s.code, s.name, s.timezone) for s in study.sites.all()),
+        arms=tuple(ArmSpec(a.code, a.name, a.ratio, a.is_placebo) for a in version.arms.all()),
+        strata=tuple(StratumSpec(s.code, s.name) for s in version.strata.all()),
+        eligibility=tuple(
+            CriterionSpec(
+                id=c.code,
+                kind=c.kind,
+                text=c.text,
+                type=c.answer_type,
+                min=_plain(c.min_value),
+                max=_plain(c.max_value),
+            )
+            for c in version.criteria.all()
+        ),
+        dosing=DosingSpec(
+            drug=version.drug,
+            phases=tuple(phase_spec(p) for p in version.dosing_phases.order_by("order")),
+        ),
+        visits=tuple(visit_spec(v) for v in version.visits.order_by("order")),
+        reminders=tuple(
+            ReminderSpec(
+                event=r.event,
+                notify=tuple(r.notify),
+                before_days=r.before_days,
+                after_days=r.after_days,
+                before_hours=r.before_hours,
+            )
+            for r in version.reminder_rules.all()
+        ),
+    )
+
+
+def phase_spec(phase: DosingPhase) -> PhaseSpec:
+    return PhaseSpec(
+        name=phase.name,
+        weeks=(phase.start_week, phase.end_week),
+        dose=_plain(phase.dose),
+        unit=phase.unit,
+        route=phase.route,
+        days_per_week=phase.days_per_week,
+        days=tuple(phase.days) if phase.days is not None else None,
+    )
+
+
+def visit_spec(visit: VisitDefinition) -> VisitSpec:
+    return VisitSpec(
+        code=visit.code,
+        name=visit.name,
+        day=visit.study_day,
+        window=(visit.window_minus, visit.window_plus),
+        forms=tuple(visit.forms),
+    )
+
+
+def _plain(value):
+    """A stored Decimal without the trailing zeros of its column (1.000 → 1), as in files."""
+    if value is None:
+        return None
+    normalized = value.normalize()
+    return normalized.quantize(1) if normalized == normalized.to_integral() else normalized
+
+
+def _without_study_fields(spec: ProtocolSpec) -> ProtocolSpec:
+    """What makes a version: the study's own fields and sites are not versioned."""
+    return replace(spec, study=None, sites=())
+
+
+@transaction.atomic
+def load_protocol(
+    spec: ProtocolSpec, *, user=None, reason: str = "Protocol file imported", activate=False
+) -> tuple[ProtocolVersion, bool]:
+    """Create or amend a study from a protocol file. Returns (version, created).
+
+    - a new study gets its first version (a draft unless `activate`);
+    - a file identical to a stored version changes nothing;
+    - a changed file creates a new draft version, which must carry a new label.
+    Sites are added or renamed, never removed (participants may be attached to them).
+    """
+    with acting(user, reason):
+        study, _created = Study.objects.select_for_update().get_or_create(
+            code=spec.study.code,
+            defaults={
+                "title": spec.study.title,
+                "phase": spec.study.phase,
+                "blinding": spec.study.blinding,
+                "sponsor": spec.study.sponsor,
+                "registry_id": spec.study.registry_id,
+            },
+        )
+        _update_study(study, spec)
+        for site in spec.sites:
+            Site.objects.update_or_create(
+                study=study, code=site.code, defaults={"name": site.name, "timezone": site.timezone}
+            )
+        existing = study.versions.filter(label=spec.version.label).first()
+        if existing is not None:
+            if _without_study_fields(spec_from_version(existing)) != _without_study_fields(spec):
+                raise ProtocolConflict(
+                    _(
+                        "Version %(label)s of %(study)s already exists with different content. "
+                        "Give the amendment a new version label."
+                    )
+                    % {"label": spec.version.label, "study": study.code}
+                )
+            if activate and existing.status == VersionStatus.DRAFT:
+                existing = activate_version(existing, user=user)
+            return existing, False
+        version = _create_version(study, spec)
+        if activate:
+            version = activate_version(version, user=user)
+        return version, True
+
+
+def _update_study(study: Study, spec: ProtocolSpec) -> None:
+    changed = False
+    for field in ("title", "phase", "sponsor", "registry_id"):
+        value = getattr(spec.study, field)
+        if getattr(study, field) != value:
+            setattr(study, field, value)
+            changed = True
+    if study.blinding != spec.study.blinding:
+        if study.versions.exclude(status=VersionStatus.DRAFT).exists():
+            raise ProtocolConflict(
+                _("The blinding of %(study)s cannot change once a version has been active.")
+                % {"study": study.code}
+            )
+        study.blinding = spec.study.blinding
+        changed = True
+    if changed:
+        study.save()
+
+
+def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
+    version = ProtocolVersion.objects.create(
+        study=study,
+        label=spec.version.label,
+        effective_date=spec.version.effective,
+        drug=spec.dosing.drug,
+    )
+    Arm.objects.bulk_create(
+        Arm(version=version, order=i, code=a.code, name=a.name, ratio=a.ratio, is_placebo=a.placebo)
+        for i, a in enumerate(spec.arms)
+    )
+    Stratum.objects.bulk_create(
+        Stratum(version=version, order=i, code=s.code, name=s.name)
+        for i, s in enumerate(spec.strata)
+    )
+    EligibilityCriterion.objects.bulk_create(
+        EligibilityCriterion(
+            version=version,
+            order=i,
+            code=c.id,
+            kind=c.kind,
+            text=c.text,
+            answer_type=c.type,
+            min_value=c.min,
+            max_value=c.max,
+        )
+        for i, c in enumerate(spec.eligibility)
+    )
+    DosingPhase.objects.bulk_create(
+        DosingPhase(
+            version=version,
+            order=i,
+            name=p.name,
+            start_week=p.weeks[0],
+            end_week=p.weeks[1],
+            dose=p.dose,
+            unit=p.unit,
+            route=p.route,
+            days_per_week=p.days_per_week,
+            days=list(p.days) if p.days is not None else None,
+        )
+        for i, p in enumerate(spec.dosing.phases)
+    )
+    VisitDefinition.objects.bulk_create(
+        VisitDefinition(
+            version=version,
+            order=i,
+            code=v.code,
+            name=v.name,
+            study_day=v.day,
+            window_minus=v.window[0],
+            window_plus=v.window[1],
+            forms=list(v.forms),
+        )
+        for i, v in enumerate(spec.visits)
+    )
+    ReminderRule.objects.bulk_create(
+        ReminderRule(
+            version=version,
+            order=i,
+            event=r.event,
+            notify=list(r.notify),
+            before_days=r.before_days,
+            after_days=r.after_days,
+            before_hours=r.before_hours,
+        )
+        for i, r in enumerate(spec.reminders)
+    )
+    return version
+
+
+@transaction.atomic
+def activate_version(version: ProtocolVersion, *, user=None) -> ProtocolVersion:
+    """Make a draft the version new participants enrol on; the previous one is retired.
+
+    Participants already on the previous version stay on it until they are re-consented
+    to the new one (`patients.services.reconsent`).
+    """
+    version = ProtocolVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != VersionStatus.DRAFT:
+        raise ProtocolConflict(
+            _("Only a draft can be activated; version %(label)s is %(status)s.")
+            % {"label": version.label, "status": version.get_status_display()}
+        )
+    with acting(user, f"Protocol version {version.label} activated"):
+        ProtocolVersion.objects.filter(study=version.study, status=VersionStatus.ACTIVE).update(
+            status=VersionStatus.RETIRED
+        )
+        version.status = VersionStatus.ACTIVE
+        version.activated_at = timezone.now()
+        version.save(update_fields=["status", "activated_at"])
+    return version
