@@ -215,9 +215,7 @@ class ProtocolVersionAdmin(StudyScopedAdmin):
                 spec = parse_protocol(upload.read().decode("utf-8"), source=upload.name)
                 if not request.user.is_superuser and (
                     Study.objects.filter(code=spec.study.code).exists()
-                    and not administered_studies(request.user)
-                    .filter(code=spec.study.code)
-                    .exists()
+                    and not administered_studies(request.user).filter(code=spec.study.code).exists()
                 ):
                     raise ProtocolConflict(_("You do not administer study %s.") % spec.study.code)
                 version, created = load_protocol(
