@@ -28,5 +28,10 @@ def test_seed_demo_creates_a_user_per_role_and_is_idempotent(db, capsys):
     from patients.models import RandomisationList
 
     assert RandomisationList.objects.filter(study=mood).count() == 2  # strata MDD and BD
+    from patients.models import Participant
+
+    assert Participant.objects.filter(study__code="LDIL2-RP", status="enrolled").count() == 3
+    assert Participant.objects.filter(study__code="LDIL2-RP", status="screen_failed").count() == 1
+    assert Participant.objects.get(screening_number="MD-S001").arm is not None
     out = capsys.readouterr().out
     assert "il2-demo-password" in out

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from audit.tracking import acting
+from patients.demo import ensure_demo_participants
 from patients.models import RandomisationList
 from patients.randomisation import generate_lists
 from trials.demo import DEMO_PASSWORD, DEMO_USERS, ensure_demo_studies
@@ -62,6 +63,14 @@ class Command(BaseCommand):
                     user.groups.add(group)
                 for code in spec.studies:
                     spec.ensure_membership(user, studies[code])
+            created = ensure_demo_participants(
+                studies=studies,
+                coordinator=User.objects.get(username="coordinator"),
+                investigator=User.objects.get(username="investigator"),
+                password=DEMO_PASSWORD,
+            )
+            if created:
+                self.stdout.write(f"Created {created} demo participants.")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for each: {DEMO_PASSWORD}):")
         for spec in DEMO_USERS:
