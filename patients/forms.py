@@ -107,3 +107,10 @@ class UnblindForm(SignForm):
     reason = forms.CharField(
         label=_("Medical reason for unblinding"), widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class ReconsentForm(forms.Form):
+    consent_date = forms.DateField(
+        label=_("Date of consent to the amended protocol"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

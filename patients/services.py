@@ -107,7 +107,7 @@ def generate_calendar(*, participant: Participant, user=None) -> Calendar:
 
 @transaction.atomic
 def reconsent(
-    *, participant: Participant, version: ProtocolVersion, consent_date: date, user=None
+    *, participant: Participant, version: ProtocolVersion, consent_date: date, user
 ) -> Participant:
     """Move a participant to an amended protocol version after re-consent.
 
@@ -117,6 +117,7 @@ def reconsent(
     never touched; upcoming and planned rows from that date are kept, marked superseded.
     """
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    _require(user, participant, ENTRY_ROLES, participant.site)
     if version.study_id != participant.study_id:
         raise CalendarError(_("This protocol version belongs to another study."))
     if version.status != VersionStatus.ACTIVE:
@@ -126,6 +127,12 @@ def reconsent(
     cutoff = max(version.effective_date, consent_date)
     reason = f"Re-consented to protocol version {version.label} on {consent_date.isoformat()}"
     with acting(user, reason):
+        Consent.objects.create(
+            participant=participant,
+            protocol_version=version,
+            consent_date=consent_date,
+            obtained_by=user,
+        )
         participant.protocol_version = version
         participant.row_version += 1
         participant.save(update_fields=["protocol_version", "row_version"])

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/enrol/", views.enrol, name="enrol"),
     path("<int:pk>/end/", views.end_participation, name="end"),
     path("<int:pk>/unblind/", views.unblind, name="unblind"),
+    path("<int:pk>/reconsent/", views.reconsent, name="reconsent"),
 ]

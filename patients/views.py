@@ -18,7 +18,15 @@ from trials import access
 from trials.models import Role, Site, VersionStatus
 
 from . import services
-from .forms import EligibilityForm, EndForm, EnrolForm, ScreeningForm, SignForm, UnblindForm
+from .forms import (
+    EligibilityForm,
+    EndForm,
+    EnrolForm,
+    ReconsentForm,
+    ScreeningForm,
+    SignForm,
+    UnblindForm,
+)
 from .models import EligibilityAssessment, Participant, ParticipantStatus
 from .selectors import arm_display, get_participant_or_404
 
@@ -259,6 +267,34 @@ def unblind(request, pk: int):
 
 
 @login_required
+def reconsent(request, pk: int):
+    """Move a participant to the active amendment: future visits and doses follow it."""
+    participant = get_participant_or_404(request.user, pk)
+    version = participant.study.versions.filter(status=VersionStatus.ACTIVE).first()
+    form = ReconsentForm(request.POST or None, initial={"consent_date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid() and version is not None:
+        try:
+            services.reconsent(
+                participant=participant,
+                version=version,
+                consent_date=form.cleaned_data["consent_date"],
+                user=request.user,
+            )
+        except services.CalendarError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, _("Re-consented to version %s; the calendar was updated.") % version.label
+            )
+            return redirect("patients:participant", pk=participant.pk)
+    return render(
+        request,
+        "patients/reconsent.html",
+        {"participant": participant, "form": form, "version": version},
+    )
+
+
+@login_required
 def participant_detail(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
     study = participant.study
@@ -273,6 +309,9 @@ def participant_detail(request, pk: int):
             "can_enter": access.has_role(
                 request.user, study, services.ENTRY_ROLES, participant.site
             ),
+            "amendment": study.versions.filter(status=VersionStatus.ACTIVE)
+            .exclude(pk=participant.protocol_version_id)
+            .first(),
             "can_unblind": study.is_blinded_study
             and access.is_blinded(request.user, study)
             and access.has_role(request.user, study, [Role.INVESTIGATOR], participant.site),

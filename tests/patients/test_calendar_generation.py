@@ -16,6 +16,17 @@ from trials.services import activate_version, load_protocol
 MONDAY = date(2026, 1, 5)
 
 
+def coordinator():
+    """The RP study's coordinator, who records re-consent."""
+    from tests.factories import UserFactory
+    from trials.models import Membership, Study
+
+    user = UserFactory(username="carla")
+    study = Study.objects.get(code="LDIL2-RP")
+    Membership.objects.get_or_create(user=user, study=study, site=None, role="coordinator")
+    return user
+
+
 def amendment(version_label="2.0", effective="2026-02-16", maintenance_days="days_per_week: 1"):
     """RP protocol 2.0: maintenance twice weekly (Mon, Thu) and W12 moved to day 92."""
     text = (PROTOCOL_DIR / "ld-il2-rp.yaml").read_text()
@@ -59,7 +70,9 @@ def test_reconsent_regenerates_only_the_future_and_keeps_history(db):
     participant.doses.filter(date__lt=date(2026, 2, 16)).update(status=DoseStatus.GIVEN)
     new = amendment()
 
-    reconsent(participant=participant, version=new, consent_date=date(2026, 2, 20))
+    reconsent(
+        participant=participant, version=new, consent_date=date(2026, 2, 20), user=coordinator()
+    )
 
     participant.refresh_from_db()
     assert participant.protocol_version == new
@@ -79,6 +92,7 @@ def test_reconsent_regenerates_only_the_future_and_keeps_history(db):
         date(2026, 2, 23) + timedelta(weeks=n) for n in range(5)
     ]
     assert participant.doses.get(date=date(2026, 2, 16)).status == DoseStatus.PLANNED
+    assert participant.consents.get(protocol_version=new).consent_date == date(2026, 2, 20)
 
 
 def test_reconsent_refuses_a_draft_or_the_same_version(db):
@@ -88,6 +102,7 @@ def test_reconsent_refuses_a_draft_or_the_same_version(db):
             participant=participant,
             version=participant.protocol_version,
             consent_date=date(2026, 2, 1),
+            user=coordinator(),
         )
 
 
@@ -119,6 +134,7 @@ def test_regeneration_keeps_every_done_visit_and_given_dose_byte_for_byte(
             participant=participant,
             version=new,
             consent_date=MONDAY + timedelta(days=consent_offset),
+            user=coordinator(),
         )
 
         after_visits = [
@@ -133,3 +149,20 @@ def test_regeneration_keeps_every_done_visit_and_given_dose_byte_for_byte(
         days = list(participant.doses.live().values_list("date", flat=True))
         assert len(days) == len(set(days))
         transaction.set_rollback(True)
+
+
+def test_the_coordinator_re_consents_a_participant_from_the_participant_page(db, client_for):
+    from django.urls import reverse
+
+    participant = enrolled_participant(baseline=MONDAY)
+    new = amendment()
+    client = client_for(coordinator())
+    page = client.get(reverse("patients:participant", args=[participant.pk])).content.decode()
+    assert "Re-consent to version 2.0" in page
+    response = client.post(
+        reverse("patients:reconsent", args=[participant.pk]), {"consent_date": "2026-02-20"}
+    )
+    assert response.status_code == 302
+    participant.refresh_from_db()
+    assert participant.protocol_version == new
+    assert participant.visits.live().get(code="W12").study_day == 92
