@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "trials",
     "patients",
     "assessments",
+    "safety",
 ]
 
 MIDDLEWARE = [

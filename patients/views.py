@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.editing import StaleRecord
+from safety import services as safety_services
 from signatures.models import Meaning, Signature
 from signatures.services import SignatureError, standing_signature
 from trials import access
@@ -309,6 +310,7 @@ def participant_detail(request, pk: int):
             "can_enter": access.has_role(
                 request.user, study, services.ENTRY_ROLES, participant.site
             ),
+            "can_report_ae": safety_services.can_enter(request.user, participant),
             "amendment": study.versions.filter(status=VersionStatus.ACTIVE)
             .exclude(pk=participant.protocol_version_id)
             .first(),
