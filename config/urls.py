@@ -12,6 +12,7 @@ api_v1 = [
     path("studies/", trial_api.study_list, name="api-studies"),
     path("studies/<slug:code>/protocol/", trial_api.study_protocol, name="api-study-protocol"),
     path("", include("patients.api_urls")),
+    path("", include("assessments.api_urls")),
     path("", include("safety.api_urls")),
     path(
         "records/<str:label>/<str:pk>/history/",
@@ -36,6 +37,7 @@ urlpatterns = [
     ),
     path("studies/", include("trials.urls")),
     path("participants/", include("patients.urls")),
+    path("capture/", include("assessments.urls")),
     path("safety/", include("safety.urls")),
     path("audit/<str:label>/<str:pk>/", audit_views.record_history, name="record-history"),
     path("api/v1/", include(api_v1)),

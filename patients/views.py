@@ -305,8 +305,6 @@ def participant_detail(request, pk: int):
         {
             "participant": participant,
             "arm": arm_display(request.user, participant),
-            "visits": participant.visits.order_by("target_date", "code"),
-            "doses": participant.doses.order_by("date", "phase"),
             "can_enter": access.has_role(
                 request.user, study, services.ENTRY_ROLES, participant.site
             ),

@@ -33,12 +33,38 @@ def _add_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def injection_site_reaction_initial(participant, dose_id) -> dict:
+    """Prefill the AE form from a local reaction recorded on one of the participant's doses.
+
+    Only what the dose record states is copied (term, onset); grading, causality and
+    expectedness stay the reporter's judgement.
+    """
+    from assessments.models import DoseAdministration
+
+    if not dose_id or not str(dose_id).isdigit():
+        return {}
+    dose = DoseAdministration.objects.filter(
+        pk=dose_id, planned_dose__participant=participant
+    ).first()
+    if dose is None or dose.local_reaction in ("", "none"):
+        return {}
+    where = f" ({dose.get_injection_site_display()})" if dose.injection_site else ""
+    term = f"Injection site reaction{where}: {dose.get_local_reaction_display()}"
+    if dose.notes:
+        term = f"{term} – {dose.notes}"[:200]
+    return {"term": term, "onset_date": dose.administered_on}
+
+
 @login_required
 def report_adverse_event(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
     if not services.can_enter(request.user, participant):
         raise PermissionDenied(_("Your role in this study does not allow this."))
-    form = AdverseEventForm(request.POST or None, participant=participant)
+    form = AdverseEventForm(
+        request.POST or None,
+        participant=participant,
+        initial=injection_site_reaction_initial(participant, request.GET.get("from_dose")),
+    )
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in CLINICAL_FIELDS}
         try:

@@ -1,0 +1,137 @@
+"""Template tags of visit data capture.
+
+`{% participant_panel participant %}` renders the participant page's capture panel: the
+visits × forms grid, the dose calendar with adherence and the plots. The participant page
+belongs to the patients app and cannot run this app's view code, so the tag builds its own
+context, in six queries whatever the number of visits, forms and doses.
+"""
+
+from dataclasses import dataclass
+
+from django import template
+from django.utils.translation import gettext as _
+
+from assessments import services
+from assessments.form_codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
+from patients.models import VisitStatus
+
+register = template.Library()
+
+
+@dataclass
+class GridRow:
+    visit: object
+    cells: list  # one per column: a FormCell, or None when the visit has no such form
+
+
+@dataclass
+class DoseWeek:
+    week: int
+    doses: list  # (PlannedDose, state)
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+def panel_context(participant, user, *, today=None) -> dict:
+    today = today or services.site_today(participant.site)
+    visits = list(
+        participant.visits.live().select_related("definition").order_by("target_date", "code")
+    )
+    records = services.entered_records([v.pk for v in visits])
+
+    # Columns: every form the participant's schedule names, in schedule order.
+    columns: list[str] = []
+    for visit in visits:
+        if visit.definition_id is not None:
+            columns.extend(c for c in visit.definition.forms if c not in columns)
+    capture_columns = [c for c in columns if c in services.CAPTURE_FORMS]
+    counts = services.open_query_counts([r for by in records.values() for r in by.values()])
+    rows = []
+    for visit in visits:
+        cells = {
+            cell.code: cell
+            for cell in services.form_cells(visit, records[visit.pk], capture_columns, counts)
+        }
+        rows.append(GridRow(visit, [cells.get(code) for code in columns]))
+
+    doses = list(participant.doses.live().select_related("administration").order_by("date"))
+    weeks: dict[int, DoseWeek] = {}
+    for dose in doses:
+        week = (dose.study_day - 1) // 7 + 1 if dose.study_day > 0 else 0
+        weeks.setdefault(week, DoseWeek(week, [])).doses.append(
+            (dose, services.dose_state(dose, today))
+        )
+
+    efficacy = services.efficacy_instrument(visits)
+    baseline = participant.baseline_date
+    by_visit = {v.pk: v for v in visits}
+    efficacy_points, treg_pct, treg_abs, steroid = [], [], [], []
+    for visit_id, by_code in records.items():
+        visit = by_visit[visit_id]
+        if efficacy and efficacy in by_code:
+            efficacy_points.append(
+                {
+                    "x": services.study_week(baseline, visit.actual_date),
+                    "y": by_code[efficacy].total,
+                    "visit": visit.code,
+                }
+            )
+        if TREG_PANEL in by_code:
+            panel = by_code[TREG_PANEL]
+            x = services.study_week(baseline, panel.sample_date)
+            treg_pct.append({"x": x, "y": _number(panel.treg_pct_of_cd4), "visit": visit.code})
+            treg_abs.append({"x": x, "y": _number(panel.treg_per_ul), "visit": visit.code})
+        if STEROID_DOSE in by_code:
+            dose = by_code[STEROID_DOSE]
+            steroid.append(
+                {
+                    "x": services.study_week(baseline, dose.date),
+                    "y": _number(dose.prednisone_eq_mg),
+                    "visit": visit.code,
+                }
+            )
+
+    def ordered(points):
+        return sorted((p for p in points if p["x"] is not None), key=lambda p: p["x"])
+
+    plots = {
+        "weeks_label": _("Weeks since baseline"),
+        "efficacy": {
+            "label": services.form_label(efficacy) if efficacy else "",
+            "points": ordered(efficacy_points),
+        },
+        "treg": {
+            "pct_label": _("Treg % of CD4+"),
+            "abs_label": _("Treg /µL"),
+            "pct": ordered(treg_pct),
+            "abs": ordered(treg_abs),
+        },
+        "steroid": {"label": _("Prednisone equivalent (mg/day)"), "points": ordered(steroid)},
+    }
+    return {
+        "participant": participant,
+        "columns": [(code, services.form_label(code)) for code in columns],
+        "instrument_codes": INSTRUMENT_CODES,
+        "rows": rows,
+        "dose_weeks": [weeks[w] for w in sorted(weeks)],
+        "adherence": services.adherence(doses, today),
+        "today": today,
+        "out_of_window": sum(v.is_out_of_window for v in visits),
+        "missed_visits": sum(v.status == VisitStatus.MISSED for v in visits),
+        "plots": plots,
+        "has_plots": bool(plots["efficacy"]["points"] or treg_pct or steroid),
+        "can_edit": services.can_capture(user, participant),
+    }
+
+
+@register.inclusion_tag("assessments/participant_panel.html", takes_context=True)
+def participant_panel(context, participant):
+    user = context.get("user") or context["request"].user
+    return {**panel_context(participant, user), "request": context.get("request")}
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

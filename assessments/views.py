@@ -1,0 +1,347 @@
+"""Visit data capture pages: visit, form entry, dose log, coordinator dashboard, deviations.
+
+Views only parse, call `assessments.services` and render: who may see a participant is
+`get_participant_or_404` (404 outside the user's studies and sites), who may write is
+`services.can_capture` (coordinators and investigators; monitors read).
+"""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from audit.editing import StaleRecord
+from patients.models import ScheduledVisit, VisitStatus
+from patients.selectors import get_participant_or_404
+from trials import access
+
+from . import instruments, services
+from .form_codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
+from .forms import (
+    DoseAdministrationForm,
+    InstrumentForm,
+    MissedVisitForm,
+    SteroidDoseForm,
+    TregPanelForm,
+    UnscheduledVisitForm,
+)
+from .models import SteroidDose
+
+
+def _visit_or_404(participant, code: str) -> ScheduledVisit:
+    visit = (
+        ScheduledVisit.objects.live()
+        .select_related("definition")
+        .filter(participant=participant, code=code)
+        .first()
+    )
+    if visit is None:
+        raise Http404(_("No such visit."))
+    return visit
+
+
+@login_required
+def visit_detail(request, pk: int, code: str):
+    participant = get_participant_or_404(request.user, pk)
+    visit = _visit_or_404(participant, code)
+    records = services.entered_records([visit.pk])[visit.pk]
+    protocol_forms = (
+        services.protocol_capture_forms(visit.protocol_version_id)
+        if visit.definition_id is None
+        else None
+    )
+    cells = services.form_cells(
+        visit, records, protocol_forms, services.open_query_counts(records.values())
+    )
+    can_edit = services.can_capture(request.user, participant)
+    missed_form = None
+    if can_edit and visit.status == VisitStatus.UPCOMING and not records:
+        missed_form = MissedVisitForm(initial={"row_version": visit.row_version})
+    return render(
+        request,
+        "assessments/visit.html",
+        {
+            "participant": participant,
+            "visit": visit,
+            "cells": cells,
+            "can_edit": can_edit,
+            "missed_form": missed_form,
+        },
+    )
+
+
+def _visit_form(form_code, *, visit, record, participant, data=None):
+    kwargs = {"data": data, "visit": visit, "record": record}
+    if form_code in INSTRUMENT_CODES:
+        return InstrumentForm(instrument=instruments.get(form_code), **kwargs)
+    if form_code == TREG_PANEL:
+        return TregPanelForm(**kwargs)
+    last = (
+        SteroidDose.objects.filter(participant=participant, weight_kg__isnull=False)
+        .order_by("-date")
+        .values_list("weight_kg", flat=True)
+        .first()
+    )
+    return SteroidDoseForm(last_weight=last, **kwargs)
+
+
+@login_required
+def visit_form(request, pk: int, code: str, form_code: str):
+    participant = get_participant_or_404(request.user, pk)
+    visit = _visit_or_404(participant, code)
+    if form_code not in services.CAPTURE_FORMS or form_code not in services.forms_for_visit(visit):
+        raise Http404(_("This visit has no such form."))
+    record = services.record_at(visit, form_code)
+    can_edit = services.can_capture(request.user, participant)
+    conflict = None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied(_("Your role does not allow entering data."))
+        form = _visit_form(
+            form_code, visit=visit, record=record, participant=participant, data=request.POST
+        )
+        if form.is_valid():
+            try:
+                captured = services.capture_form(
+                    participant=participant,
+                    visit=visit,
+                    form_code=form_code,
+                    visit_date=form.cleaned_data["visit_date"],
+                    answers=form.answers(),
+                    user=request.user,
+                    expected_version=form.cleaned_data["row_version"],
+                    reason=form.cleaned_data["reason_for_change"],
+                )
+            except ValidationError as exc:
+                form.show_errors(exc)
+            except StaleRecord as exc:
+                conflict = exc
+                form.add_error(None, exc.message())
+                form.keep_input_after_conflict(exc.current)
+                record = exc.current
+            else:
+                messages.success(
+                    request,
+                    _("%(form)s saved for visit %(visit)s.")
+                    % {"form": services.form_label(form_code), "visit": visit.code},
+                )
+                if captured.visit.is_out_of_window:
+                    messages.warning(
+                        request,
+                        _(
+                            "Visit %(visit)s took place outside its window (%(start)s to "
+                            "%(end)s): it is recorded as a protocol deviation."
+                        )
+                        % {
+                            "visit": visit.code,
+                            "start": visit.window_start,
+                            "end": visit.window_end,
+                        },
+                    )
+                return redirect("assessments:visit", pk=participant.pk, code=visit.code)
+    else:
+        form = _visit_form(form_code, visit=visit, record=record, participant=participant)
+        if not can_edit:
+            form.disable()
+    return render(
+        request,
+        "assessments/visit_form.html",
+        {
+            "participant": participant,
+            "visit": visit,
+            "form": form,
+            "form_code": form_code,
+            "form_label": services.form_label(form_code),
+            "record": record,
+            "kind": _kind(form_code),
+            "audit_label": record._meta.label_lower if record is not None else None,
+            "can_edit": can_edit,
+            "conflict": conflict,
+        },
+    )
+
+
+def _kind(form_code: str) -> str:
+    if form_code == TREG_PANEL:
+        return "treg"
+    if form_code == STEROID_DOSE:
+        return "steroid"
+    return "instrument"
+
+
+@login_required
+@require_POST
+def visit_missed(request, pk: int, code: str):
+    participant = get_participant_or_404(request.user, pk)
+    visit = _visit_or_404(participant, code)
+    form = MissedVisitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the visit was missed."))
+        return redirect("assessments:visit", pk=participant.pk, code=visit.code)
+    try:
+        services.mark_visit_missed(
+            visit=visit,
+            reason=form.cleaned_data["reason"],
+            user=request.user,
+            expected_version=form.cleaned_data["row_version"],
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    except StaleRecord as exc:
+        messages.error(request, exc.message())
+    else:
+        messages.success(request, _("Visit %(visit)s recorded as missed.") % {"visit": visit.code})
+    return redirect("assessments:visit", pk=participant.pk, code=visit.code)
+
+
+@login_required
+def unscheduled_visit(request, pk: int):
+    participant = get_participant_or_404(request.user, pk)
+    if not services.can_capture(request.user, participant):
+        raise PermissionDenied(_("Your role does not allow entering data."))
+    form = UnscheduledVisitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            visit = services.add_unscheduled_visit(
+                participant=participant,
+                visit_date=form.cleaned_data["visit_date"],
+                reason=form.cleaned_data["reason"],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            form.show_errors(exc)
+        else:
+            messages.success(
+                request, _("Unscheduled visit %(visit)s added.") % {"visit": visit.code}
+            )
+            return redirect("assessments:visit", pk=participant.pk, code=visit.code)
+    return render(
+        request, "assessments/unscheduled_visit.html", {"participant": participant, "form": form}
+    )
+
+
+@login_required
+def dose_log(request, pk: int):
+    participant = get_participant_or_404(request.user, pk)
+    today = services.site_today(participant.site)
+    doses = list(participant.doses.live().select_related("administration").order_by("date"))
+    rows = [(dose, services.dose_state(dose, today)) for dose in doses]
+    return render(
+        request,
+        "assessments/dose_log.html",
+        {
+            "participant": participant,
+            "rows": rows,
+            "adherence": services.adherence(doses, today),
+            "today": today,
+            "can_edit": services.can_capture(request.user, participant),
+        },
+    )
+
+
+@login_required
+def dose_record(request, pk: int, dose_pk: int):
+    participant = get_participant_or_404(request.user, pk)
+    dose = participant.doses.live().select_related("administration").filter(pk=dose_pk).first()
+    if dose is None:
+        raise Http404(_("No such planned dose."))
+    record = getattr(dose, "administration", None)
+    can_edit = services.can_capture(request.user, participant)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied(_("Your role does not allow entering data."))
+        form = DoseAdministrationForm(request.POST, planned_dose=dose, record=record)
+        if form.is_valid():
+            try:
+                services.record_dose(
+                    planned_dose=dose,
+                    user=request.user,
+                    expected_version=form.cleaned_data["row_version"],
+                    reason=form.cleaned_data["reason_for_change"],
+                    **form.values(),
+                )
+            except ValidationError as exc:
+                form.show_errors(exc)
+            except StaleRecord as exc:
+                form.add_error(None, exc.message())
+                form.keep_input_after_conflict(exc.current)
+                record = exc.current
+            else:
+                messages.success(request, _("Dose of %(date)s recorded.") % {"date": dose.date})
+                return redirect("assessments:doses", pk=participant.pk)
+    else:
+        form = DoseAdministrationForm(planned_dose=dose, record=record)
+        if not can_edit:
+            form.disable()
+    return render(
+        request,
+        "assessments/dose_form.html",
+        {
+            "participant": participant,
+            "dose": dose,
+            "form": form,
+            "record": record,
+            "can_edit": can_edit,
+        },
+    )
+
+
+@login_required
+def dashboard(request):
+    boards = services.coordinator_dashboard(request.user)
+    return render(request, "assessments/dashboard.html", {"boards": boards})
+
+
+@login_required
+def deviations_csv(request, code: str):
+    """Protocol deviations of a study (visits out of window, missed visits) as CSV."""
+    study = access.get_study_or_404(request.user, code)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{study.code}-deviations.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "study",
+            "site",
+            "subject_id",
+            "visit",
+            "visit_name",
+            "deviation",
+            "target_date",
+            "window_start",
+            "window_end",
+            "actual_date",
+            "days_outside_window",
+            "reason",
+        ]
+    )
+    for deviation in services.deviations_for(request.user, study):
+        visit = deviation.visit
+        writer.writerow(
+            [
+                study.code,
+                visit.participant.site.code,
+                visit.participant.subject_id or visit.participant.screening_number,
+                visit.code,
+                visit.name,
+                deviation.kind,
+                visit.target_date.isoformat(),
+                visit.window_start.isoformat(),
+                visit.window_end.isoformat(),
+                visit.actual_date.isoformat() if visit.actual_date else "",
+                "" if deviation.days_outside is None else deviation.days_outside,
+                _cell(visit.status_reason),
+            ]
+        )
+    return response
+
+
+def _cell(text: str) -> str:
+    """Free text as a CSV cell that a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
