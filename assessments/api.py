@@ -19,7 +19,7 @@ from config.api import Conflict
 from patients.models import ScheduledVisit
 from patients.selectors import get_participant_or_404
 
-from . import instruments, services
+from . import dosing, entry, instruments, selectors, services
 from .form_codes import INSTRUMENT_CODES, TREG_PANEL
 from .models import InjectionSite, LocalReaction
 
@@ -93,7 +93,7 @@ def _text(value):
     return None if value is None else str(value)
 
 
-def form_payload(form_code: str, captured: services.Captured) -> dict:
+def form_payload(form_code: str, captured: entry.Captured) -> dict:
     record, visit = captured.record, captured.visit
     data = {
         "form": form_code,
@@ -159,9 +159,9 @@ def capture_visit_form(request, pk: int, code: str, form: str):
         .filter(participant=participant, code=code)
         .first()
     )
-    if visit is None or form not in services.CAPTURE_FORMS:
+    if visit is None or form not in selectors.CAPTURE_FORMS:
         raise NotFound(_("No such visit or form."))
-    if not services.can_capture(request.user, participant):
+    if not selectors.can_capture(request.user, participant):
         raise PermissionDenied(_("Your role does not allow entering data."))
     body = FormCaptureSerializer(data=request.data)
     body.is_valid(raise_exception=True)
@@ -223,7 +223,7 @@ DOSE_FIELDS = {
 }
 
 
-def dose_payload(record, adherence: services.Adherence) -> dict:
+def dose_payload(record, adherence: dosing.Adherence) -> dict:
     dose = record.planned_dose
     return {
         "id": record.pk,
@@ -263,7 +263,7 @@ def record_dose(request, pk: int):
     """Record a planned dose as given (on `date`, its real day; `planned_date` when that is
     not the planned day) or not given (`reason`)."""
     participant = get_participant_or_404(request.user, pk)
-    if not services.can_capture(request.user, participant):
+    if not selectors.can_capture(request.user, participant):
         raise PermissionDenied(_("Your role does not allow entering data."))
     body = DoseRecordSerializer(data=request.data)
     body.is_valid(raise_exception=True)
@@ -276,7 +276,7 @@ def record_dose(request, pk: int):
             {key: [_("No dose is planned on %(date)s.") % {"date": planned_on.isoformat()}]}
         )
     try:
-        captured = services.record_dose(
+        captured = dosing.record_dose(
             planned_dose=dose,
             user=request.user,
             given=data["given"],
@@ -299,6 +299,6 @@ def record_dose(request, pk: int):
     record.planned_dose.refresh_from_db(fields=["status"])
     doses = list(participant.doses.live())
     return Response(
-        dose_payload(record, services.adherence(doses, services.site_today(participant.site))),
+        dose_payload(record, dosing.adherence(doses, selectors.site_today(participant.site))),
         status=status.HTTP_201_CREATED if captured.created else status.HTTP_200_OK,
     )

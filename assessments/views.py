@@ -1,8 +1,9 @@
 """Visit data capture pages: visit, form entry, dose log, coordinator dashboard, deviations.
 
-Views only parse, call `assessments.services` and render: who may see a participant is
-`get_participant_or_404` (404 outside the user's studies and sites), who may write is
-`services.can_capture` (coordinators and investigators; monitors read).
+Views only parse, call the writes (`services`, `dosing`) or the reads (`selectors`) and
+render: who may see a participant is `get_participant_or_404` (404 outside the user's studies
+and sites), who may write is `selectors.can_capture` (coordinators and investigators;
+monitors read).
 """
 
 import csv
@@ -20,7 +21,7 @@ from patients.models import ScheduledVisit, VisitStatus
 from patients.selectors import get_participant_or_404
 from trials import access
 
-from . import instruments, services
+from . import dosing, instruments, selectors, services
 from .form_codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 from .forms import (
     DoseAdministrationForm,
@@ -49,16 +50,16 @@ def _visit_or_404(participant, code: str) -> ScheduledVisit:
 def visit_detail(request, pk: int, code: str):
     participant = get_participant_or_404(request.user, pk)
     visit = _visit_or_404(participant, code)
-    records = services.entered_records([visit.pk])[visit.pk]
+    records = selectors.entered_records([visit.pk])[visit.pk]
     protocol_forms = (
-        services.protocol_capture_forms(visit.protocol_version_id)
+        selectors.protocol_capture_forms(visit.protocol_version_id)
         if visit.definition_id is None
         else None
     )
-    cells = services.form_cells(
-        visit, records, protocol_forms, services.open_query_counts(records.values())
+    cells = selectors.form_cells(
+        visit, records, protocol_forms, selectors.open_query_counts(records.values())
     )
-    can_edit = services.can_capture(request.user, participant)
+    can_edit = selectors.can_capture(request.user, participant)
     missed_form = None
     if can_edit and visit.status == VisitStatus.UPCOMING and not records:
         missed_form = MissedVisitForm(initial={"row_version": visit.row_version})
@@ -94,10 +95,11 @@ def _visit_form(form_code, *, visit, record, participant, data=None):
 def visit_form(request, pk: int, code: str, form_code: str):
     participant = get_participant_or_404(request.user, pk)
     visit = _visit_or_404(participant, code)
-    if form_code not in services.CAPTURE_FORMS or form_code not in services.forms_for_visit(visit):
+    is_capture_form = form_code in selectors.CAPTURE_FORMS
+    if not is_capture_form or form_code not in selectors.forms_for_visit(visit):
         raise Http404(_("This visit has no such form."))
-    record = services.record_at(visit, form_code)
-    can_edit = services.can_capture(request.user, participant)
+    record = selectors.record_at(visit, form_code)
+    can_edit = selectors.can_capture(request.user, participant)
     conflict = None
     if request.method == "POST":
         if not can_edit:
@@ -128,7 +130,7 @@ def visit_form(request, pk: int, code: str, form_code: str):
                 messages.success(
                     request,
                     _("%(form)s saved for visit %(visit)s.")
-                    % {"form": services.form_label(form_code), "visit": visit.code},
+                    % {"form": selectors.form_label(form_code), "visit": visit.code},
                 )
                 if captured.visit.is_out_of_window:
                     messages.warning(
@@ -156,7 +158,7 @@ def visit_form(request, pk: int, code: str, form_code: str):
             "visit": visit,
             "form": form,
             "form_code": form_code,
-            "form_label": services.form_label(form_code),
+            "form_label": selectors.form_label(form_code),
             "record": record,
             "kind": _kind(form_code),
             "audit_label": record._meta.label_lower if record is not None else None,
@@ -203,7 +205,7 @@ def visit_missed(request, pk: int, code: str):
 @login_required
 def unscheduled_visit(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
-    if not services.can_capture(request.user, participant):
+    if not selectors.can_capture(request.user, participant):
         raise PermissionDenied(_("Your role does not allow entering data."))
     form = UnscheduledVisitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -229,18 +231,18 @@ def unscheduled_visit(request, pk: int):
 @login_required
 def dose_log(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
-    today = services.site_today(participant.site)
+    today = selectors.site_today(participant.site)
     doses = list(participant.doses.live().select_related("administration").order_by("date"))
-    rows = [(dose, services.dose_state(dose, today)) for dose in doses]
+    rows = [(dose, dosing.dose_state(dose, today)) for dose in doses]
     return render(
         request,
         "assessments/dose_log.html",
         {
             "participant": participant,
             "rows": rows,
-            "adherence": services.adherence(doses, today),
+            "adherence": dosing.adherence(doses, today),
             "today": today,
-            "can_edit": services.can_capture(request.user, participant),
+            "can_edit": selectors.can_capture(request.user, participant),
         },
     )
 
@@ -252,14 +254,14 @@ def dose_record(request, pk: int, dose_pk: int):
     if dose is None:
         raise Http404(_("No such planned dose."))
     record = getattr(dose, "administration", None)
-    can_edit = services.can_capture(request.user, participant)
+    can_edit = selectors.can_capture(request.user, participant)
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied(_("Your role does not allow entering data."))
         form = DoseAdministrationForm(request.POST, planned_dose=dose, record=record)
         if form.is_valid():
             try:
-                services.record_dose(
+                dosing.record_dose(
                     planned_dose=dose,
                     user=request.user,
                     expected_version=form.cleaned_data["row_version"],
@@ -294,7 +296,7 @@ def dose_record(request, pk: int, dose_pk: int):
 
 @login_required
 def dashboard(request):
-    boards = services.coordinator_dashboard(request.user)
+    boards = selectors.coordinator_dashboard(request.user)
     return render(request, "assessments/dashboard.html", {"boards": boards})
 
 
@@ -321,7 +323,7 @@ def deviations_csv(request, code: str):
             "reason",
         ]
     )
-    for deviation in services.deviations_for(request.user, study):
+    for deviation in selectors.deviations_for(request.user, study):
         visit = deviation.visit
         writer.writerow(
             [

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django import template
 from django.utils.translation import gettext as _
 
-from assessments import services
+from assessments import dosing, selectors
 from assessments.form_codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 from patients.models import VisitStatus
 
@@ -35,24 +35,24 @@ def _number(value):
 
 
 def panel_context(participant, user, *, today=None) -> dict:
-    today = today or services.site_today(participant.site)
+    today = today or selectors.site_today(participant.site)
     visits = list(
         participant.visits.live().select_related("definition").order_by("target_date", "code")
     )
-    records = services.entered_records([v.pk for v in visits])
+    records = selectors.entered_records([v.pk for v in visits])
 
     # Columns: every form the participant's schedule names, in schedule order.
     columns: list[str] = []
     for visit in visits:
         if visit.definition_id is not None:
             columns.extend(c for c in visit.definition.forms if c not in columns)
-    capture_columns = [c for c in columns if c in services.CAPTURE_FORMS]
-    counts = services.open_query_counts([r for by in records.values() for r in by.values()])
+    capture_columns = [c for c in columns if c in selectors.CAPTURE_FORMS]
+    counts = selectors.open_query_counts([r for by in records.values() for r in by.values()])
     rows = []
     for visit in visits:
         cells = {
             cell.code: cell
-            for cell in services.form_cells(visit, records[visit.pk], capture_columns, counts)
+            for cell in selectors.form_cells(visit, records[visit.pk], capture_columns, counts)
         }
         rows.append(GridRow(visit, [cells.get(code) for code in columns]))
 
@@ -61,10 +61,10 @@ def panel_context(participant, user, *, today=None) -> dict:
     for dose in doses:
         week = (dose.study_day - 1) // 7 + 1 if dose.study_day > 0 else 0
         weeks.setdefault(week, DoseWeek(week, [])).doses.append(
-            (dose, services.dose_state(dose, today))
+            (dose, dosing.dose_state(dose, today))
         )
 
-    efficacy = services.efficacy_instrument(visits)
+    efficacy = selectors.efficacy_instrument(visits)
     baseline = participant.baseline_date
     by_visit = {v.pk: v for v in visits}
     efficacy_points, treg_pct, treg_abs, steroid = [], [], [], []
@@ -73,21 +73,21 @@ def panel_context(participant, user, *, today=None) -> dict:
         if efficacy and efficacy in by_code:
             efficacy_points.append(
                 {
-                    "x": services.study_week(baseline, visit.actual_date),
+                    "x": selectors.study_week(baseline, visit.actual_date),
                     "y": by_code[efficacy].total,
                     "visit": visit.code,
                 }
             )
         if TREG_PANEL in by_code:
             panel = by_code[TREG_PANEL]
-            x = services.study_week(baseline, panel.sample_date)
+            x = selectors.study_week(baseline, panel.sample_date)
             treg_pct.append({"x": x, "y": _number(panel.treg_pct_of_cd4), "visit": visit.code})
             treg_abs.append({"x": x, "y": _number(panel.treg_per_ul), "visit": visit.code})
         if STEROID_DOSE in by_code:
             dose = by_code[STEROID_DOSE]
             steroid.append(
                 {
-                    "x": services.study_week(baseline, dose.date),
+                    "x": selectors.study_week(baseline, dose.date),
                     "y": _number(dose.prednisone_eq_mg),
                     "visit": visit.code,
                 }
@@ -99,7 +99,7 @@ def panel_context(participant, user, *, today=None) -> dict:
     plots = {
         "weeks_label": _("Weeks since baseline"),
         "efficacy": {
-            "label": services.form_label(efficacy) if efficacy else "",
+            "label": selectors.form_label(efficacy) if efficacy else "",
             "points": ordered(efficacy_points),
         },
         "treg": {
@@ -112,17 +112,17 @@ def panel_context(participant, user, *, today=None) -> dict:
     }
     return {
         "participant": participant,
-        "columns": [(code, services.form_label(code)) for code in columns],
+        "columns": [(code, selectors.form_label(code)) for code in columns],
         "instrument_codes": INSTRUMENT_CODES,
         "rows": rows,
         "dose_weeks": [weeks[w] for w in sorted(weeks)],
-        "adherence": services.adherence(doses, today),
+        "adherence": dosing.adherence(doses, today),
         "today": today,
         "out_of_window": sum(v.is_out_of_window for v in visits),
         "missed_visits": sum(v.status == VisitStatus.MISSED for v in visits),
         "plots": plots,
         "has_plots": bool(plots["efficacy"]["points"] or treg_pct or steroid),
-        "can_edit": services.can_capture(user, participant),
+        "can_edit": selectors.can_capture(user, participant),
     }
 
 

@@ -1,0 +1,233 @@
+"""How `capture_form` cleans and saves each kind of form: scored instruments (with their
+standing alerts), Treg panels and steroid doses (with their change from baseline)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.tracking import acting
+
+from . import instruments
+from .derivations import (
+    TregDerived,
+    derive_treg,
+    is_steroid_sparing_response,
+    mg_per_kg,
+    percent_change,
+    prednisone_equivalent,
+    validate_steroid,
+    validate_treg,
+)
+from .entry import ALL, add_error, as_date, merge_errors, model_value, save_record
+from .models import InstrumentAlert, InstrumentResponse, SteroidDose, TregPanel
+from .selectors import baseline_visit
+
+# -- cleaning -----------------------------------------------------------------------------
+
+
+def _unknown_keys(answers: dict, known, errors: dict) -> None:
+    for key in answers:
+        if key not in known:
+            add_error(errors, str(key), _("“%(key)s” is not a field of this form.") % {"key": key})
+
+
+def clean_instrument(code: str, answers: dict) -> tuple[dict, dict]:
+    instrument = instruments.get(code)
+    errors = instrument.validate(answers)
+    if errors:
+        return {}, errors
+    return instrument.clean(answers), {}
+
+
+def clean_treg(answers: dict, visit_date: date | None) -> tuple[dict, dict]:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(answers, dict):
+        return {}, {ALL: [_("Answers must be given as field: value pairs.")]}
+    _unknown_keys(answers, set(TregPanel.INPUTS) | {"sample_date"}, errors)
+    raw = {name: answers.get(name) for name in TregPanel.INPUTS}
+    merge_errors(errors, validate_treg(**raw))
+    values = {
+        name: model_value(TregPanel, name, raw[name], errors)
+        for name in TregPanel.INPUTS
+        if name not in errors
+    }
+    values["sample_date"] = as_date(answers.get("sample_date"), errors, "sample_date") or (
+        visit_date
+    )
+    return values, errors
+
+
+def clean_steroid(answers: dict, visit_date: date | None) -> tuple[dict, dict]:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(answers, dict):
+        return {}, {ALL: [_("Answers must be given as field: value pairs.")]}
+    _unknown_keys(answers, set(SteroidDose.INPUTS) | {"date"}, errors)
+    drug = answers.get("drug")
+    drug = drug.strip().lower() if isinstance(drug, str) else drug
+    merge_errors(
+        errors, validate_steroid(drug, answers.get("mg_per_day"), answers.get("weight_kg"))
+    )
+    values = {"drug": drug}
+    for name in ("mg_per_day", "weight_kg"):
+        if name not in errors:
+            values[name] = model_value(SteroidDose, name, answers.get(name), errors)
+    values["date"] = as_date(answers.get("date"), errors, "date") or visit_date
+    return values, errors
+
+
+# -- saving -------------------------------------------------------------------------------
+
+
+def save_instrument(participant, visit, code, answers, existing, user, reason):
+    score = instruments.get(code).score(answers)
+    fields = {
+        "answers": answers,
+        "total": score.total,
+        "band": score.band or "",
+        "alerts": list(score.alerts),
+        "details": score.details,
+    }
+    response = save_record(
+        InstrumentResponse,
+        existing,
+        fields,
+        user=user,
+        reason=reason,
+        participant=participant,
+        scheduled_visit=visit,
+        instrument=code,
+    )
+    _sync_alerts(response, score.alerts, user=user, reason=reason)
+    return response
+
+
+def _sync_alerts(response: InstrumentResponse, alerts, *, user, reason: str) -> None:
+    """Keep one standing InstrumentAlert per alert; a cleared one is closed, never deleted."""
+    standing = {a.code: a for a in response.alert_records.filter(cleared_at__isnull=True)}
+    now = timezone.now()
+    with acting(user, reason):
+        for code in alerts:
+            if code not in standing:
+                InstrumentAlert.objects.create(
+                    response=response,
+                    participant_id=response.participant_id,
+                    code=code,
+                    raised_at=now,
+                    raised_by=user,
+                )
+        for code, alert in standing.items():
+            if code not in alerts:
+                alert.cleared_at = now
+                alert.save(update_fields=["cleared_at"])
+
+
+# Treg panels and steroid doses store their change from the baseline visit's record; when
+# the baseline record is entered or corrected, the others are recomputed in the same
+# transaction. That recomputation is derived data only, so it does not bump the others'
+# row_version (a user editing one of them is not in conflict with a baseline correction).
+
+
+def _treg_derived(panel: TregPanel | None) -> TregDerived | None:
+    if panel is None:
+        return None
+    return TregDerived(
+        lymphocytes_per_ul=panel.lymphocytes_per_ul,
+        cd4_per_ul=panel.derived_cd4_per_ul,
+        treg_pct_of_cd4=panel.treg_pct_of_cd4,
+        tcon_pct_of_cd4=panel.tcon_pct_of_cd4,
+        treg_per_ul=panel.treg_per_ul,
+        tcon_per_ul=panel.tcon_per_ul,
+        treg_tcon_ratio=panel.treg_tcon_ratio,
+    )
+
+
+def _treg_fields(inputs: dict, baseline: TregPanel | None) -> dict:
+    derived = derive_treg(
+        **{name: inputs.get(name) for name in TregPanel.INPUTS}, baseline=_treg_derived(baseline)
+    )
+    return {
+        "derived_cd4_per_ul": derived.cd4_per_ul,
+        "treg_per_ul": derived.treg_per_ul,
+        "tcon_per_ul": derived.tcon_per_ul,
+        "treg_tcon_ratio": derived.treg_tcon_ratio,
+        "treg_pct_change": derived.treg_pct_change,
+        "treg_pct_change_pct": derived.treg_pct_change_pct,
+        "treg_per_ul_change": derived.treg_per_ul_change,
+        "treg_per_ul_change_pct": derived.treg_per_ul_change_pct,
+    }
+
+
+def save_treg(participant, visit, values, existing, user, reason):
+    base_visit = baseline_visit(participant)
+    is_baseline = base_visit is not None and base_visit.pk == visit.pk
+    baseline = (
+        None
+        if is_baseline or base_visit is None
+        else TregPanel.objects.filter(scheduled_visit=base_visit).first()
+    )
+    fields = {**values, **_treg_fields(values, baseline)}
+    panel = save_record(
+        TregPanel,
+        existing,
+        fields,
+        user=user,
+        reason=reason,
+        participant=participant,
+        scheduled_visit=visit,
+    )
+    if is_baseline:
+        others = TregPanel.objects.filter(participant=participant).exclude(pk=panel.pk)
+        with acting(user, "Change from baseline recomputed: baseline Treg panel saved"):
+            for other in others.select_for_update():
+                derived = _treg_fields({n: getattr(other, n) for n in TregPanel.INPUTS}, panel)
+                if any(getattr(other, n) != v for n, v in derived.items()):
+                    for name, value in derived.items():
+                        setattr(other, name, value)
+                    other.save(update_fields=[*derived, "updated_at"])
+    return panel
+
+
+def _steroid_fields(values: dict, baseline_eq: Decimal | None) -> dict:
+    pred_eq = prednisone_equivalent(values["drug"], values["mg_per_day"])
+    return {
+        "prednisone_eq_mg": pred_eq,
+        "mg_per_kg_per_day": mg_per_kg(pred_eq, values.get("weight_kg")),
+        "baseline_prednisone_eq_mg": baseline_eq,
+        "pct_change_from_baseline": percent_change(baseline_eq, pred_eq),
+        "steroid_sparing": is_steroid_sparing_response(baseline_eq, pred_eq),
+    }
+
+
+def save_steroid(participant, visit, values, existing, user, reason):
+    base_visit = baseline_visit(participant)
+    is_baseline = base_visit is not None and base_visit.pk == visit.pk
+    baseline = (
+        None
+        if is_baseline or base_visit is None
+        else SteroidDose.objects.filter(scheduled_visit=base_visit).first()
+    )
+    fields = {**values, **_steroid_fields(values, baseline and baseline.prednisone_eq_mg)}
+    dose = save_record(
+        SteroidDose,
+        existing,
+        fields,
+        user=user,
+        reason=reason,
+        participant=participant,
+        scheduled_visit=visit,
+    )
+    if is_baseline:
+        others = SteroidDose.objects.filter(participant=participant).exclude(pk=dose.pk)
+        with acting(user, "Change from baseline recomputed: baseline steroid dose saved"):
+            for other in others.select_for_update():
+                inputs = {n: getattr(other, n) for n in SteroidDose.INPUTS}
+                derived = _steroid_fields(inputs, dose.prednisone_eq_mg)
+                if any(getattr(other, n) != v for n, v in derived.items()):
+                    for name, value in derived.items():
+                        setattr(other, name, value)
+                    other.save(update_fields=[*derived, "updated_at"])
+    return dose
