@@ -72,6 +72,7 @@ def visit_detail(request, pk: int, code: str):
             "cells": cells,
             "can_edit": can_edit,
             "missed_form": missed_form,
+            "today": selectors.site_today(participant.site),
         },
     )
 

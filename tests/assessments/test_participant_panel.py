@@ -167,3 +167,19 @@ def test_a_monitor_sees_the_panel_without_entry_buttons(cast, client_for):
     html = client_for(cast.molly).get(reverse("patients:participant", args=[p.pk])).content.decode()
     assert 'id="visit-grid"' in html
     assert "Add unscheduled visit" not in html
+
+
+def test_a_past_visit_with_nothing_recorded_shows_as_overdue_and_the_open_window_as_due(
+    db, client_for
+):
+    from tests.assessments.helpers_capture import participant, rp_cast, site_today
+
+    cast = rp_cast()
+    p = participant(baseline=site_today() - timedelta(days=28))  # W4's window is open today
+    page = client_for(cast.cora).get(reverse("patients:participant", args=[p.pk])).content.decode()
+    w0 = page.split('<tr data-visit="W0">', 1)[1].split("</tr>", 1)[0]
+    w4 = page.split('<tr data-visit="W4">', 1)[1].split("</tr>", 1)[0]
+    w8 = page.split('<tr data-visit="W8">', 1)[1].split("</tr>", 1)[0]
+    assert "Overdue" in w0
+    assert "Due: in window" in w4
+    assert "Upcoming" in w8
