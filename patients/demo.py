@@ -1,8 +1,9 @@
 """A few demo participants so `make run` shows a living study (idempotent).
 
-RP: three enrolled participants at different points of their 12 weeks and one screen
-failure; MOOD: one randomised participant and one in screening. Everything goes through the
-same services as the pages, signed by the demo investigator.
+RP: three enrolled participants at different points of their 12 weeks (their past doses
+given and past visits entered, so the plots have data) and one screen failure; MOOD: one
+randomised participant and one in screening. Everything goes through the same services as
+the pages, signed by the demo investigator.
 """
 
 from datetime import timedelta
@@ -59,4 +60,47 @@ def ensure_demo_participants(*, studies: dict, coordinator, investigator, passwo
             consent_date=baseline - timedelta(days=3),
             user=coordinator,
         )
+        if code == "LDIL2-RP":
+            _record_the_past(participant, coordinator, today)
     return created
+
+
+def _record_the_past(participant, user, today) -> None:
+    """Doses given and forms entered up to today, with RPDAI and steroids improving."""
+    from assessments.dosing import record_dose
+    from assessments.instruments import get as instrument
+    from assessments.services import capture_form
+
+    for dose in participant.doses.filter(date__lt=today).order_by("date"):
+        record_dose(
+            planned_dose=dose,
+            user=user,
+            given=True,
+            administered_on=dose.date,
+            actual_dose=dose.dose,
+            lot="DEMO-LOT-1",
+            injection_site="abdomen_left",
+            local_reaction="none",
+        )
+    absent = dict.fromkeys(instrument("RPDAI").item_codes, False)
+    for n, visit in enumerate(participant.visits.filter(target_date__lt=today)):
+        present = {"AURIC": True, "NASAL": n < 2, "CRP": n < 1, "ARTHR": n == 0}
+        answers = {
+            "RPDAI": absent | present,
+            "TREG": {
+                "lymphocytes_per_ul": 1500,
+                "cd4_per_ul": 780,
+                "treg_pct_of_cd4": str(4 + 2 * n),
+                "tcon_pct_of_cd4": "62",
+            },
+            "STEROID": {"drug": "prednisone", "mg_per_day": 20 - 5 * n},
+        }
+        for form, values in answers.items():
+            capture_form(
+                participant=participant,
+                visit=visit,
+                form_code=form,
+                visit_date=visit.target_date,
+                answers=values,
+                user=user,
+            )

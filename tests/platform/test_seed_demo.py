@@ -33,5 +33,8 @@ def test_seed_demo_creates_a_user_per_role_and_is_idempotent(db, capsys):
     assert Participant.objects.filter(study__code="LDIL2-RP", status="enrolled").count() == 3
     assert Participant.objects.filter(study__code="LDIL2-RP", status="screen_failed").count() == 1
     assert Participant.objects.get(screening_number="MD-S001").arm is not None
+    week_nine = Participant.objects.get(screening_number="RP-S001")  # baseline 60 days ago
+    assert week_nine.doses.filter(status="given").count() > 20
+    assert week_nine.visits.filter(status="done").count() == 3  # W0, W4, W8
     out = capsys.readouterr().out
     assert "il2-demo-password" in out
