@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "patients",
     "assessments",
     "safety",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "trials.context_processors.memberships",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -217,6 +219,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+
+# Reminders (notifications app): the sweep's period and look-back, how long a worker's
+# claim on a notification holds, and how sending is retried before it is marked failed.
+REMINDER_SWEEP_MINUTES = env_int("REMINDER_SWEEP_MINUTES", 5)
+REMINDER_LOOKBACK_DAYS = env_int("REMINDER_LOOKBACK_DAYS", 7)
+REMINDER_CLAIM_TIMEOUT_SECONDS = env_int("REMINDER_CLAIM_TIMEOUT_SECONDS", 300)
+REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)
+REMINDER_RETRY_BACKOFF_SECONDS = env_int("REMINDER_RETRY_BACKOFF_SECONDS", 60)
+REMINDER_SITE_URL = env_str("REMINDER_SITE_URL")  # put in front of links in e-mails
 
 # Production hardening; `manage.py check --deploy` is clean with DEBUG off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("patients.api_urls")),
     path("", include("assessments.api_urls")),
     path("", include("safety.api_urls")),
+    path("", include("notifications.api_urls")),
     path(
         "records/<str:label>/<str:pk>/history/",
         audit_views.record_history_api,
@@ -39,6 +40,7 @@ urlpatterns = [
     path("participants/", include("patients.urls")),
     path("capture/", include("assessments.urls")),
     path("safety/", include("safety.urls")),
+    path("notifications/", include("notifications.urls")),
     path("audit/<str:label>/<str:pk>/", audit_views.record_history, name="record-history"),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),

@@ -3,6 +3,7 @@
 set -e
 python manage.py migrate --noinput
 python manage.py seed_demo
+python manage.py install_schedules
 echo
 echo "il2-ecrf is starting on http://127.0.0.1:${WEB_PORT:-8000}/  (Ctrl-C stops everything)"
 echo

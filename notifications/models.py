@@ -1,0 +1,151 @@
+"""The reminder outbox: one row per reminder per recipient, written once, sent once.
+
+A row is the unit of idempotence: the sweep may compute the same reminder any number of
+times (two beats, a retried task, a catch-up after an outage) and the unique key lets the
+database keep exactly one. Sending is claimed with a conditional UPDATE, so two workers
+holding the same task cannot both send, and a claim left by a dead worker expires.
+
+Notifications are operational data, not clinical data: they are not under the audit trail
+(their own columns record what happened to them).
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from patients.models import Participant
+from trials.models import Membership, ReminderEvent, ReminderRule, Role, Site, Study
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail and in-app")
+    INBOX = "inbox", _("In-app only (no e-mail address)")
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_user(self, user) -> "NotificationQuerySet":
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(recipient=user)
+
+    def administered_by(self, user) -> "NotificationQuerySet":
+        """Every notification of the studies the user is an active study admin of."""
+        if not user.is_authenticated:
+            return self.none()
+        studies = Membership.objects.for_user(user).filter(role=Role.STUDY_ADMIN)
+        return self.filter(study__in=studies.values("study"))
+
+    def unread(self) -> "NotificationQuerySet":
+        return self.filter(read_at__isnull=True)
+
+    def pending(self) -> "NotificationQuerySet":
+        return self.filter(status=Status.PENDING)
+
+
+class Notification(models.Model):
+    kind = models.CharField(_("reminder"), max_length=30, choices=ReminderEvent.choices)
+    rule = models.ForeignKey(
+        ReminderRule, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
+    )
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # What the reminder is about: a scheduled visit, a planned dose, an AE, an alert.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    object_label = models.CharField(_("about"), max_length=200)
+    link = models.CharField(max_length=300, blank=True)
+    #: The date the reminded thing is due (window opens, window closed, dose day, deadline):
+    #: a date of the site's calendar; part of the unique key.
+    due_date = models.DateField(_("due"))
+    #: The exact moment, where there is one (a report deadline, an alert).
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+    language = models.CharField(max_length=10)
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("message"))
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    #: When a send task was last published for the row; empty when publishing failed.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    #: A claim by one worker: the token proves ownership when the outcome is written.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-due_date", "-created_at"]
+        verbose_name = _("notification")
+        constraints = [
+            # A sweep run twice, or two sweeps at once, insert one row (ON CONFLICT DO
+            # NOTHING); NULLS NOT DISTINCT so that rule-less notifications dedupe too.
+            models.UniqueConstraint(
+                fields=["kind", "rule", "recipient", "content_type", "object_id", "due_date"],
+                name="notification_once_per_rule_recipient_object_due",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="notification_sent_has_sent_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | Q(failed_at__isnull=False),
+                name="notification_failed_has_failed_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(claimed_at__isnull=True, claim_token__isnull=True)
+                | Q(claimed_at__isnull=False, claim_token__isnull=False),
+                name="notification_claim_has_time_and_token",
+            ),
+        ]
+        indexes = [
+            # The requeue step: pending rows only, so its cost is what is still unsent.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending"),
+                name="notification_pending_idx",
+            ),
+            # The inbox page and the API, newest due first.
+            models.Index(fields=["recipient", "-due_date"], name="notification_inbox_idx"),
+            # The bell's unread count on every page.
+            models.Index(
+                fields=["recipient"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
+            # The study admin's overview, failed first.
+            models.Index(fields=["study", "status"], name="notification_study_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} – {self.object_label} → {self.recipient}"

@@ -1,0 +1,210 @@
+"""What is due: one small finder per reminder event.
+
+Each finder reads the candidates with one query bounded by a date (or time) range that an
+index serves, so that a sweep costs what is due, not what the study holds:
+
+| event | rows read | index |
+| --- | --- | --- |
+| visit_window_opens | upcoming visits whose window opens soon | visit_upcoming_window_idx |
+| visit_overdue | upcoming visits whose window closed recently | visit_upcoming_window_idx |
+| dose_due | planned doses in the coming days | dose_planned_date_idx |
+| sae_report_due | open report deadlines near now | ae_*_due_open_idx (one per kind) |
+| ae_unreviewed | AEs awaiting review since long enough | ae_awaiting_review_idx |
+| phq9_self_harm | standing self-harm alerts raised recently | instrument_alert_standing_idx |
+
+"Today" is the site's today: the query range is widened by a day on each side so that it
+covers every time zone, then each candidate is checked against its own site's calendar.
+Ranges are bounded below by the look-back (conf.lookback), which is how far a late sweep
+still catches up. Rules apply per participant's protocol version.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from django.db import models
+
+from assessments.instruments.phq9 import SELF_HARM_ALERT
+from assessments.models import InstrumentAlert
+from patients.models import (
+    DoseStatus,
+    Participant,
+    ParticipantStatus,
+    PlannedDose,
+    ScheduledVisit,
+    VisitStatus,
+)
+from safety.models import DEADLINE_FIELDS, AdverseEvent, DeadlineKind
+from trials.models import ReminderEvent, ReminderRule, VersionStatus
+
+#: The widest gap between UTC's date and any site's date.
+ZONE_SLACK = timedelta(days=1)
+
+RulesByVersion = dict[int, list[ReminderRule]]
+
+
+@dataclass(frozen=True)
+class Due:
+    """One reminder that is due now, before its recipients are known."""
+
+    rule: ReminderRule
+    obj: models.Model
+    participant: Participant
+    due_date: date
+    due_at: datetime | None = None
+    #: For report deadlines: which report (DeadlineKind).
+    detail: str = ""
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def site_today(participant: Participant, now: datetime) -> date:
+    return now.astimezone(zone(participant.site.timezone)).date()
+
+
+def _lead(rules: RulesByVersion, field: str) -> Iterable[int]:
+    return [getattr(r, field) or 0 for version in rules.values() for r in version]
+
+
+def visit_window_opens(rules: RulesByVersion, *, now: datetime, lookback: timedelta):
+    """A visit's window opens within `before_days` (and has not closed yet)."""
+    utc_today = now.date()
+    candidates = ScheduledVisit.objects.filter(
+        status=VisitStatus.UPCOMING,
+        window_start__gte=utc_today - ZONE_SLACK - lookback,
+        window_start__lte=utc_today + ZONE_SLACK + timedelta(days=max(_lead(rules, "before_days"))),
+        window_end__gte=utc_today - ZONE_SLACK,
+        participant__status=ParticipantStatus.ENROLLED,
+        participant__protocol_version_id__in=rules,
+    )
+    for visit in candidates.select_related("participant__site__study"):
+        today = site_today(visit.participant, now)
+        for rule in rules[visit.participant.protocol_version_id]:
+            opens_soon = visit.window_start <= today + timedelta(days=rule.before_days or 0)
+            recent = visit.window_start >= today - lookback
+            if opens_soon and recent and visit.window_end >= today:
+                yield Due(rule, visit, visit.participant, visit.window_start)
+
+
+def visit_overdue(rules: RulesByVersion, *, now: datetime, lookback: timedelta):
+    """An upcoming visit whose window closed `after_days` ago or more (within look-back)."""
+    utc_today = now.date()
+    after = _lead(rules, "after_days")
+    latest_close = utc_today + ZONE_SLACK - timedelta(days=min(after))
+    candidates = ScheduledVisit.objects.filter(
+        status=VisitStatus.UPCOMING,
+        # window_start <= window_end: bounds the index's leading column to past windows.
+        window_start__lte=latest_close,
+        window_end__lte=latest_close,
+        window_end__gte=utc_today - ZONE_SLACK - lookback - timedelta(days=max(after)),
+        participant__status=ParticipantStatus.ENROLLED,
+        participant__protocol_version_id__in=rules,
+    )
+    for visit in candidates.select_related("participant__site__study"):
+        today = site_today(visit.participant, now)
+        for rule in rules[visit.participant.protocol_version_id]:
+            overdue_from = visit.window_end + timedelta(days=rule.after_days or 0)
+            if today - lookback <= overdue_from <= today:
+                yield Due(rule, visit, visit.participant, visit.window_end)
+
+
+def dose_due(rules: RulesByVersion, *, now: datetime, lookback: timedelta):
+    """A planned dose falls today or within `before_days` (a dose day past is not nagged)."""
+    utc_today = now.date()
+    candidates = PlannedDose.objects.filter(
+        status=DoseStatus.PLANNED,
+        date__gte=utc_today - ZONE_SLACK,
+        date__lte=utc_today + ZONE_SLACK + timedelta(days=max(_lead(rules, "before_days"))),
+        participant__status=ParticipantStatus.ENROLLED,
+        participant__protocol_version_id__in=rules,
+    )
+    for dose in candidates.select_related("participant__site__study"):
+        today = site_today(dose.participant, now)
+        for rule in rules[dose.participant.protocol_version_id]:
+            if today <= dose.date <= today + timedelta(days=rule.before_days or 0):
+                yield Due(rule, dose, dose.participant, dose.date)
+
+
+def sae_report_due(rules: RulesByVersion, *, now: datetime, lookback: timedelta):
+    """An expedited report deadline within `before_hours`, not reported yet (or overdue)."""
+    hours = timedelta(hours=max(_lead(rules, "before_hours")))
+    for kind in DeadlineKind:
+        due_field = DEADLINE_FIELDS[kind][0]
+        candidates = AdverseEvent.objects.deadline_between(
+            kind, now - lookback, now + hours
+        ).filter(participant__protocol_version_id__in=rules)
+        for ae in candidates.select_related("participant__site__study"):
+            due = getattr(ae, due_field)
+            local_due = due.astimezone(zone(ae.participant.site.timezone)).date()
+            for rule in rules[ae.participant.protocol_version_id]:
+                if due - timedelta(hours=rule.before_hours or 0) <= now:
+                    yield Due(rule, ae, ae.participant, local_due, due_at=due, detail=kind)
+
+
+def ae_unreviewed(rules: RulesByVersion, *, now: datetime, lookback: timedelta):
+    """An AE still awaiting the investigator's review `after_days` after it was entered."""
+    after = _lead(rules, "after_days")
+    candidates = (
+        AdverseEvent.objects.awaiting_review()
+        .filter(
+            awaiting_review_since__lte=now - timedelta(days=min(after)),
+            awaiting_review_since__gte=now - lookback - timedelta(days=max(after)),
+            participant__protocol_version_id__in=rules,
+        )
+        .select_related("participant__site__study")
+    )
+    for ae in candidates:
+        for rule in rules[ae.participant.protocol_version_id]:
+            review_due = ae.awaiting_review_since + timedelta(days=rule.after_days or 0)
+            if now - lookback <= review_due <= now:
+                local = review_due.astimezone(zone(ae.participant.site.timezone)).date()
+                yield Due(rule, ae, ae.participant, local, due_at=review_due)
+
+
+def phq9_self_harm(rules: RulesByVersion, *, now: datetime, lookback: timedelta):
+    """A standing PHQ-9 item 9 alert: notify at once (lead times do not apply)."""
+    candidates = InstrumentAlert.objects.filter(
+        code=SELF_HARM_ALERT,
+        cleared_at__isnull=True,
+        raised_at__gte=now - lookback,
+        raised_at__lte=now,
+        participant__protocol_version_id__in=rules,
+    ).select_related("participant__site__study")
+    for alert in candidates:
+        local = alert.raised_at.astimezone(zone(alert.participant.site.timezone)).date()
+        for rule in rules[alert.participant.protocol_version_id]:
+            yield Due(rule, alert, alert.participant, local, due_at=alert.raised_at)
+
+
+FINDERS = {
+    ReminderEvent.VISIT_WINDOW_OPENS: visit_window_opens,
+    ReminderEvent.VISIT_OVERDUE: visit_overdue,
+    ReminderEvent.DOSE_DUE: dose_due,
+    ReminderEvent.SAE_REPORT_DUE: sae_report_due,
+    ReminderEvent.AE_UNREVIEWED: ae_unreviewed,
+    ReminderEvent.PHQ9_SELF_HARM: phq9_self_harm,
+}
+
+
+def rules_by_event() -> dict[str, RulesByVersion]:
+    """Every rule of every version participants can be on (drafts have none), in one query."""
+    grouped: dict[str, RulesByVersion] = {}
+    rules = ReminderRule.objects.exclude(version__status=VersionStatus.DRAFT).order_by(
+        "version", "order"
+    )
+    for rule in rules:
+        grouped.setdefault(rule.event, {}).setdefault(rule.version_id, []).append(rule)
+    return grouped
+
+
+def due_now(*, now: datetime, lookback: timedelta) -> Iterator[Due]:
+    """Everything due at `now`, event by event: one query per event with rules."""
+    for event, rules in rules_by_event().items():
+        finder = FINDERS.get(event)
+        if finder is not None:
+            yield from finder(rules, now=now, lookback=lookback)

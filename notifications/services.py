@@ -1,0 +1,296 @@
+"""Sweep, dispatch and send: how a due reminder becomes exactly one e-mail.
+
+- `sweep` records what is due as notification rows. The unique key and ON CONFLICT DO
+  NOTHING make it safe to run twice or twice at once; it publishes send tasks only after
+  its transaction commits, so a worker never looks for a row it cannot see yet.
+- `dispatch_pending` publishes a send task per pending row that nobody is working on: rows
+  never published (the broker was down), and rows whose task or claim went stale (a worker
+  died holding them). It is the sweep's last step and its own periodic task, which is how
+  a broker outage or a killed worker delays a reminder without losing it.
+- `send_notification` claims a row with a conditional UPDATE (one winner, checked by rows
+  affected), sends it, and records the outcome under its claim token. A claim expires
+  after `conf.claim_timeout()`, so a row claimed by a dead worker is sent by another.
+  Exactly-once across SMTP is impossible (a crash between the server's acceptance and our
+  UPDATE resends); the claim keeps that window to one send's duration.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from trials.models import Membership
+
+from . import conf
+from .models import Channel, Notification, Status
+from .reminders import Due, due_now
+from .texts import compose
+
+logger = logging.getLogger(__name__)
+
+#: A retry published with a countdown may run a moment before the row's next attempt time
+#: (clock granularity); within this slack it still claims.
+CLAIM_SLACK = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    due: int  # reminders due, one per recipient, already recorded ones included
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: str  # "sent", "retry", "failed" or "skipped" (not claimed)
+    retry_in: float | None = None
+
+
+# Sweep ------------------------------------------------------------------------------------
+
+
+def _recipients(dues: list[Due]) -> dict[tuple[int, str], list[Membership]]:
+    """Active memberships by (study, role), in one query for the whole sweep."""
+    studies = {due.participant.study_id for due in dues}
+    roles = {role for due in dues for role in due.rule.notify}
+    members = (
+        Membership.objects.active()
+        .filter(study_id__in=studies, role__in=roles, user__is_active=True)
+        .select_related("user")
+    )
+    grouped: dict[tuple[int, str], list[Membership]] = {}
+    for member in members:
+        grouped.setdefault((member.study_id, member.role), []).append(member)
+    return grouped
+
+
+def _covering(members, due: Due):
+    """The members holding one of the rule's roles whose site covers the participant."""
+    participant = due.participant
+    for role in due.rule.notify:
+        for member in members.get((participant.study_id, role), []):
+            if member.site_id in (None, participant.site_id):
+                yield member
+
+
+def _row(due: Due, member: Membership, content_type, message, language: str) -> Notification:
+    participant = due.participant
+    return Notification(
+        kind=due.rule.event,
+        rule=due.rule,
+        recipient_id=member.user_id,
+        study_id=participant.study_id,
+        site_id=participant.site_id,
+        participant=participant,
+        content_type=content_type,
+        object_id=due.obj.pk,
+        object_label=message.label,
+        link=message.link,
+        due_date=due.due_date,
+        due_at=due.due_at,
+        channel=Channel.EMAIL if member.user.email else Channel.INBOX,
+        language=language,
+        subject=message.subject,
+        body=message.body,
+    )
+
+
+def _rows(dues: list[Due], *, language: str) -> list[Notification]:
+    """One row per reminder and recipient (a member holding two notified roles gets one)."""
+    if not dues:
+        return []
+    members = _recipients(dues)
+    content_types = ContentType.objects.get_for_models(*{type(due.obj) for due in dues})
+    rows: dict[tuple, Notification] = {}
+    for due in dues:
+        message = compose(due, language=language)
+        for member in _covering(members, due):
+            row = _row(due, member, content_types[type(due.obj)], message, language)
+            key = (row.kind, row.rule_id, row.recipient_id, row.content_type_id, row.object_id)
+            rows.setdefault((*key, row.due_date), row)
+    # Inserted in key order: two sweeps at once then take their row locks in the same
+    # order, and one waits for the other instead of deadlocking.
+    return [rows[key] for key in sorted(rows)]
+
+
+def sweep(*, now: datetime | None = None, dispatch: bool = True) -> SweepResult:
+    """Record every reminder due at `now`; publish their send tasks once committed."""
+    now = now or timezone.now()
+    dues = list(due_now(now=now, lookback=conf.lookback()))
+    rows = _rows(dues, language=conf.language())
+    with transaction.atomic():
+        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        if dispatch:
+            transaction.on_commit(dispatch_pending)
+    return SweepResult(due=len(rows))
+
+
+# Dispatch ---------------------------------------------------------------------------------
+
+
+def ready_to_queue(now: datetime):
+    """Pending rows no live task stands for: never published, or published / claimed
+    longer ago than the claim timeout, and not waiting out a retry back-off."""
+    stale = now - conf.claim_timeout()
+    return Notification.objects.pending().filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale),
+        Q(queued_at__isnull=True) | Q(queued_at__lt=stale),
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+    )
+
+
+def dispatch_pending(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Publish a send task per ready row; returns how many were published.
+
+    Rows are marked queued under SKIP LOCKED, so two dispatchers publish a row once. Rows
+    not published (broker down) are unmarked: the next sweep or dispatch publishes them
+    when the broker is back.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            ready_to_queue(now)
+            .order_by("created_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=ids).update(queued_at=now)
+    published = publish_send_tasks(ids) if ids else 0
+    if published < len(ids):
+        Notification.objects.filter(pk__in=ids[published:], queued_at=now).update(queued_at=None)
+    return published
+
+
+def publish_send_tasks(ids: list[int]) -> int:
+    """Publish a send task per id over one broker connection; how many went out.
+
+    The connection is tried once, without kombu's default retries (several seconds), and
+    each publish with retry=False: with the broker down, a sweep gives up at once and
+    leaves the rows pending instead of blocking.
+    """
+    from .tasks import send_notification  # tasks import this module
+
+    published = 0
+    try:
+        with send_notification.app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0.5, interval_max=0.5
+            )
+            for pk in ids:
+                send_notification.apply_async((pk,), retry=False, producer=producer)
+                published += 1
+    except Exception:
+        logger.warning(
+            "Broker unavailable: %d reminder(s) left pending for the next dispatch.",
+            len(ids) - published,
+            exc_info=True,
+        )
+    return published
+
+
+# Send -------------------------------------------------------------------------------------
+
+
+def claim(notification_id: int, *, now: datetime) -> uuid.UUID | None:
+    """Take the row for sending: a token if this caller won it, None otherwise.
+
+    One UPDATE decides: the row must be pending, unclaimed or claimed longer ago than the
+    claim timeout (its worker is presumed dead), and past its back-off. The attempt is
+    counted here, so a worker that dies mid-send still leaves the attempt recorded.
+    """
+    token = uuid.uuid4()
+    won = (
+        Notification.objects.pending()
+        .filter(pk=notification_id)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - conf.claim_timeout()))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + CLAIM_SLACK))
+        .update(claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
+    )
+    return token if won == 1 else None
+
+
+def _deliver(notification: Notification) -> None:
+    """E-mail it (the inbox is the row itself, visible since the sweep wrote it)."""
+    if notification.channel != Channel.EMAIL:
+        return
+    EmailMessage(
+        subject=notification.subject,
+        body=notification.body,
+        to=[notification.recipient.email],
+        headers={"X-Il2-Ecrf-Notification": str(notification.pk)},
+    ).send(fail_silently=False)
+
+
+def send_notification(*, notification_id: int, now: datetime | None = None) -> SendResult:
+    """Claim, deliver and record one notification. Safe to call any number of times."""
+    now = now or timezone.now()
+    token = claim(notification_id, now=now)
+    if token is None:
+        return SendResult("skipped")
+    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+    try:
+        _deliver(notification)
+    except Exception as exc:  # any backend error: SMTP refusal, timeout, DNS, ...
+        return _record_failure(notification, token, exc, now=now)
+    updated = Notification.objects.filter(pk=notification_id, claim_token=token).update(
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        claimed_at=None,
+        claim_token=None,
+        next_attempt_at=None,
+        last_error="",
+    )
+    if not updated:
+        logger.warning(
+            "Notification %s was sent after its claim expired; another worker may have sent "
+            "it too. Raise REMINDER_CLAIM_TIMEOUT_SECONDS above the longest send.",
+            notification_id,
+        )
+    return SendResult("sent")
+
+
+def _record_failure(
+    notification: Notification, token: uuid.UUID, exc: Exception, *, now: datetime
+) -> SendResult:
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    release = {"claimed_at": None, "claim_token": None, "last_error": error}
+    mine = Notification.objects.filter(pk=notification.pk, claim_token=token)
+    if notification.attempts >= conf.max_attempts():
+        mine.update(status=Status.FAILED, failed_at=now, next_attempt_at=None, **release)
+        logger.error("Notification %s failed for good: %s", notification.pk, error)
+        return SendResult("failed")
+    wait = conf.backoff(notification.attempts)
+    mine.update(next_attempt_at=now + wait, **release)
+    logger.warning(
+        "Notification %s attempt %d failed (%s); next in %s.",
+        notification.pk,
+        notification.attempts,
+        error,
+        wait,
+    )
+    return SendResult("retry", retry_in=wait.total_seconds())
+
+
+def retry_failed(*, notification: Notification) -> None:
+    """A study admin sends a failed notification again, with a fresh count of attempts."""
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
+            status=Status.PENDING,
+            failed_at=None,
+            attempts=0,
+            next_attempt_at=None,
+            queued_at=None,
+        )
+        transaction.on_commit(dispatch_pending)
+
+
+def mark_read(*, user, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications (or all of them) read."""
+    unread = Notification.objects.for_user(user).unread()
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=timezone.now())

@@ -1,0 +1,147 @@
+"""The words of each reminder, written once when the reminder is recorded.
+
+The text is stored with the notification, so the e-mail and the inbox say the same thing
+and a later edit of the record cannot change a reminder already sent. Texts name the
+study, site, participant (subject id), visit, dates and deadlines, and never a treatment
+arm nor the study drug (a drug label may say "or matching placebo"), so any recipient may
+read any reminder whatever their blinding. Clinical detail (the AE term, the answers)
+stays in the application behind its access rules: an e-mail carries the link instead.
+Dates and times are the site's, named with its time zone.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from safety.models import DeadlineKind
+from trials.models import ReminderEvent
+
+from . import conf
+from .reminders import Due, zone
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str
+    label: str
+    link: str
+
+
+def _when(moment: datetime, tz_name: str) -> str:
+    return f"{moment.astimezone(zone(tz_name)):%Y-%m-%d %H:%M} ({tz_name})"
+
+
+def _visit(due: Due, values: dict) -> tuple[str, str, str]:
+    visit = due.obj
+    values.update(
+        visit=visit.code,
+        name=visit.name,
+        start=visit.window_start.isoformat(),
+        end=visit.window_end.isoformat(),
+        target=visit.target_date.isoformat(),
+    )
+    label = f"{values['subject']} · {visit.code}"
+    if due.rule.event == ReminderEvent.VISIT_WINDOW_OPENS:
+        subject = _("[%(study)s] Visit %(visit)s for %(subject)s: window opens %(start)s")
+        body = _(
+            "The window of visit %(visit)s (%(name)s) for participant %(subject)s at site "
+            "%(site)s opens on %(start)s and closes on %(end)s; the target date is %(target)s."
+        )
+    else:
+        subject = _("[%(study)s] Visit %(visit)s for %(subject)s is overdue")
+        body = _(
+            "Visit %(visit)s (%(name)s) for participant %(subject)s at site %(site)s was due "
+            "between %(start)s and %(end)s and is not recorded. Record the visit, or record "
+            "it as missed."
+        )
+    return subject % values, body % values, label
+
+
+def _dose(due: Due, values: dict) -> tuple[str, str, str]:
+    dose = due.obj
+    values.update(
+        date=dose.date.isoformat(),
+        dose=f"{dose.dose.normalize():f}",
+        unit=dose.unit,
+        route=dose.route,
+        phase=dose.phase,
+    )
+    subject = _("[%(study)s] Dose due %(date)s for %(subject)s")
+    body = _(
+        "A dose of %(dose)s %(unit)s %(route)s (%(phase)s) is planned for participant "
+        "%(subject)s at site %(site)s on %(date)s. Record it in the dose log once given or "
+        "not given."
+    )
+    label = _("%(subject)s · dose %(date)s") % values
+    return subject % values, body % values, label
+
+
+def _ae_label(due: Due, values: dict) -> str:
+    return _("%(subject)s · AE %(id)s") % {**values, "id": due.obj.pk}
+
+
+def _report(due: Due, values: dict) -> tuple[str, str, str]:
+    values.update(report=DeadlineKind(due.detail).label, when=_when(due.due_at, values["tz"]))
+    subject = _("[%(study)s] %(report)s due %(when)s for %(subject)s")
+    body = _(
+        "%(report)s: the expedited report of a serious adverse event of participant "
+        "%(subject)s at site %(site)s is due by %(when)s and is not recorded as sent."
+    )
+    return subject % values, body % values, _ae_label(due, values)
+
+
+def _review(due: Due, values: dict) -> tuple[str, str, str]:
+    values.update(since=_when(due.obj.awaiting_review_since, values["tz"]))
+    subject = _("[%(study)s] An adverse event of %(subject)s awaits review")
+    body = _(
+        "An adverse event of participant %(subject)s at site %(site)s has awaited the "
+        "investigator's review and signature since %(since)s."
+    )
+    return subject % values, body % values, _ae_label(due, values)
+
+
+def _self_harm(due: Due, values: dict) -> tuple[str, str, str]:
+    values.update(when=_when(due.due_at, values["tz"]))
+    subject = _("[%(study)s] URGENT: PHQ-9 self-harm alert for %(subject)s")
+    body = _(
+        "Participant %(subject)s at site %(site)s reported thoughts of self-harm (PHQ-9 "
+        "item 9 above 0), recorded at %(when)s. Assess the participant without delay."
+    )
+    return subject % values, body % values, _("%(subject)s · PHQ-9 alert") % values
+
+
+COMPOSERS = {
+    ReminderEvent.VISIT_WINDOW_OPENS: _visit,
+    ReminderEvent.VISIT_OVERDUE: _visit,
+    ReminderEvent.DOSE_DUE: _dose,
+    ReminderEvent.SAE_REPORT_DUE: _report,
+    ReminderEvent.AE_UNREVIEWED: _review,
+    ReminderEvent.PHQ9_SELF_HARM: _self_harm,
+}
+
+
+def link_for(due: Due) -> str:
+    if due.rule.event in (ReminderEvent.SAE_REPORT_DUE, ReminderEvent.AE_UNREVIEWED):
+        return due.obj.get_absolute_url()
+    return reverse("patients:participant", args=[due.participant.pk])
+
+
+def compose(due: Due, *, language: str) -> Message:
+    participant = due.participant
+    site = participant.site
+    values = {
+        "study": site.study.code,
+        "site": site.code,
+        "tz": site.timezone,
+        "subject": participant.subject_id or participant.screening_number,
+    }
+    link = link_for(due)
+    with translation.override(language):
+        subject, body, label = COMPOSERS[due.rule.event](due, values)
+        footer = _("Open: %(url)s") % {"url": conf.site_url() + link}
+        body = f"{body}\n\n{footer}\n\n-- \n" + _("An automatic reminder from il2-ecrf.")
+    return Message(subject=subject[:255], body=body, label=label[:200], link=link)
