@@ -161,34 +161,48 @@ def _treg_fields(inputs: dict, baseline: TregPanel | None) -> dict:
     }
 
 
-def save_treg(participant, visit, values, existing, user, reason):
+def _save_with_baseline(
+    model, what: str, derive, participant, visit, values, existing, user, reason
+):
+    """Save a record whose derived values compare it with the baseline visit's record.
+
+    `derive(inputs, baseline_record)` gives the derived fields. Saving the baseline record
+    itself recomputes the change from baseline of the participant's other records of the
+    same form, in the same transaction (derived data: their row_version does not move).
+    """
     base_visit = baseline_visit(participant)
     is_baseline = base_visit is not None and base_visit.pk == visit.pk
     baseline = (
         None
         if is_baseline or base_visit is None
-        else TregPanel.objects.filter(scheduled_visit=base_visit).first()
+        else model.objects.filter(scheduled_visit=base_visit).first()
     )
-    fields = {**values, **_treg_fields(values, baseline)}
-    panel = save_record(
-        TregPanel,
+    record = save_record(
+        model,
         existing,
-        fields,
+        {**values, **derive(values, baseline)},
         user=user,
         reason=reason,
         participant=participant,
         scheduled_visit=visit,
     )
     if is_baseline:
-        others = TregPanel.objects.filter(participant=participant).exclude(pk=panel.pk)
-        with acting(user, "Change from baseline recomputed: baseline Treg panel saved"):
+        others = model.objects.filter(participant=participant).exclude(pk=record.pk)
+        # Audit reasons are stored data, written in English whatever the page's language.
+        with acting(user, f"Change from baseline recomputed: baseline {what} saved"):
             for other in others.select_for_update():
-                derived = _treg_fields({n: getattr(other, n) for n in TregPanel.INPUTS}, panel)
+                derived = derive({n: getattr(other, n) for n in model.INPUTS}, record)
                 if any(getattr(other, n) != v for n, v in derived.items()):
                     for name, value in derived.items():
                         setattr(other, name, value)
                     other.save(update_fields=[*derived, "updated_at"])
-    return panel
+    return record
+
+
+def save_treg(participant, visit, values, existing, user, reason):
+    return _save_with_baseline(
+        TregPanel, "Treg panel", _treg_fields, participant, visit, values, existing, user, reason
+    )
 
 
 def _steroid_fields(values: dict, baseline_eq: Decimal | None) -> dict:
@@ -203,31 +217,9 @@ def _steroid_fields(values: dict, baseline_eq: Decimal | None) -> dict:
 
 
 def save_steroid(participant, visit, values, existing, user, reason):
-    base_visit = baseline_visit(participant)
-    is_baseline = base_visit is not None and base_visit.pk == visit.pk
-    baseline = (
-        None
-        if is_baseline or base_visit is None
-        else SteroidDose.objects.filter(scheduled_visit=base_visit).first()
+    def derive(inputs, baseline):
+        return _steroid_fields(inputs, baseline and baseline.prednisone_eq_mg)
+
+    return _save_with_baseline(
+        SteroidDose, "steroid dose", derive, participant, visit, values, existing, user, reason
     )
-    fields = {**values, **_steroid_fields(values, baseline and baseline.prednisone_eq_mg)}
-    dose = save_record(
-        SteroidDose,
-        existing,
-        fields,
-        user=user,
-        reason=reason,
-        participant=participant,
-        scheduled_visit=visit,
-    )
-    if is_baseline:
-        others = SteroidDose.objects.filter(participant=participant).exclude(pk=dose.pk)
-        with acting(user, "Change from baseline recomputed: baseline steroid dose saved"):
-            for other in others.select_for_update():
-                inputs = {n: getattr(other, n) for n in SteroidDose.INPUTS}
-                derived = _steroid_fields(inputs, dose.prednisone_eq_mg)
-                if any(getattr(other, n) != v for n, v in derived.items()):
-                    for name, value in derived.items():
-                        setattr(other, name, value)
-                    other.save(update_fields=[*derived, "updated_at"])
-    return dose
