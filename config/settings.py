@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "audit",
+    "accounts",
     "signatures",
     "trials",
     "patients",
@@ -147,6 +148,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

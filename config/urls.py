@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts import views as account_views
 from audit import views as audit_views
 from trials import api as trial_api
 from trials import views as trial_views
@@ -36,6 +37,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("accounts/language/", account_views.set_language, name="set-language"),
     path("studies/", include("trials.urls")),
     path("participants/", include("patients.urls")),
     path("capture/", include("assessments.urls")),

@@ -47,8 +47,3 @@ def sweep_minutes() -> int:
 def site_url() -> str:
     """Scheme and host put in front of links in e-mails (links are relative without it)."""
     return str(getattr(settings, "REMINDER_SITE_URL", "")).rstrip("/")
-
-
-def language() -> str:
-    """Users have no language of their own yet: every reminder uses the deployment's."""
-    return settings.LANGUAGE_CODE

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import language_of
 from trials.models import Membership
 
 from . import conf
@@ -60,7 +61,7 @@ def _recipients(dues: list[Due]) -> dict[tuple[int, str], list[Membership]]:
     members = (
         Membership.objects.active()
         .filter(study_id__in=studies, role__in=roles, user__is_active=True)
-        .select_related("user")
+        .select_related("user__profile")
     )
     grouped: dict[tuple[int, str], list[Membership]] = {}
     for member in members:
@@ -99,16 +100,21 @@ def _row(due: Due, member: Membership, content_type, message, language: str) -> 
     )
 
 
-def _rows(dues: list[Due], *, language: str) -> list[Notification]:
-    """One row per reminder and recipient (a member holding two notified roles gets one)."""
+def _rows(dues: list[Due]) -> list[Notification]:
+    """One row per reminder and recipient (a member holding two notified roles gets one),
+    written in the recipient's language."""
     if not dues:
         return []
     members = _recipients(dues)
     content_types = ContentType.objects.get_for_models(*{type(due.obj) for due in dues})
     rows: dict[tuple, Notification] = {}
     for due in dues:
-        message = compose(due, language=language)
+        messages: dict[str, object] = {}
         for member in _covering(members, due):
+            language = language_of(member.user)
+            if language not in messages:
+                messages[language] = compose(due, language=language)
+            message = messages[language]
             row = _row(due, member, content_types[type(due.obj)], message, language)
             key = (row.kind, row.rule_id, row.recipient_id, row.content_type_id, row.object_id)
             rows.setdefault((*key, row.due_date), row)
@@ -121,7 +127,7 @@ def sweep(*, now: datetime | None = None, dispatch: bool = True) -> SweepResult:
     """Record every reminder due at `now`; publish their send tasks once committed."""
     now = now or timezone.now()
     dues = list(due_now(now=now, lookback=conf.lookback()))
-    rows = _rows(dues, language=conf.language())
+    rows = _rows(dues)
     with transaction.atomic():
         Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
         if dispatch:

@@ -1,4 +1,4 @@
-"""What a reminder says: never the arm, the site's dates and times, the deployment's language."""
+"""What a reminder says: never the arm, the site's dates and times, the reader's language."""
 
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -111,6 +111,28 @@ def test_texts_are_composed_in_the_deployment_language(settings, monkeypatch):
     assert seen and set(seen) == {"zh-hans"}
     assert {n.language for n in recorded("dose_due")} == {"zh-hans"}
     assert cast.participant.subject_id in recorded("dose_due")[0].subject
+
+
+def test_each_recipient_reads_the_reminder_in_the_language_they_chose(monkeypatch):
+    from accounts.models import Profile
+
+    cast = build_cast()
+    compose_dose = texts.COMPOSERS["dose_due"]
+    seen = []
+
+    def spy(due, values):
+        seen.append(translation.get_language())
+        return compose_dose(due, values)
+
+    monkeypatch.setitem(texts.COMPOSERS, "dose_due", spy)
+    rows_before = {n.recipient_id for n in recorded("dose_due")}
+    assert not rows_before
+    chinese_reader = cast.coordinator
+    Profile.objects.create(user=chinese_reader, language="zh-hans")
+    sweep(at(2025, 1, 6, 9, 0))
+    languages = {n.recipient_id: n.language for n in recorded("dose_due")}
+    assert languages[chinese_reader.pk] == "zh-hans"
+    assert "zh-hans" in seen
 
 
 def test_an_e_mail_links_to_the_record_behind_the_access_rules(settings):
