@@ -32,6 +32,7 @@ def test_the_app_services_use_postgres_and_redis_and_need_a_secret():
 def test_the_commands_the_services_run_exist():
     services = compose()["services"]
     assert "manage.py migrate" in services["web"]["command"]
+    assert "manage.py install_schedules" in services["web"]["command"]
     assert "gunicorn config.wsgi" in services["web"]["command"]
     assert importlib.import_module("config.wsgi").application is not None
     assert shutil.which("gunicorn", path=str(Path(__import__("sys").executable).parent))
