@@ -9,6 +9,7 @@ bulk updates, raw SQL and the admin are all recorded.
 import contextlib
 
 import pghistory
+import pgtrigger
 
 
 def track(**kwargs):
@@ -19,6 +20,23 @@ def track(**kwargs):
     kwargs.setdefault("append_only", True)
     trackers = (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
     return pghistory.track(*trackers, **kwargs)
+
+
+def clinical_record(**kwargs):
+    """Decorator for clinical data: audited, and never hard-deleted, by rule of the database.
+
+    Clinical records are voided or cancelled with a reason instead (ICH E6, 21 CFR Part 11);
+    the trigger refuses a DELETE from any path, the admin and raw SQL included. (Test
+    teardown uses TRUNCATE, which row triggers do not see.)
+    """
+
+    def decorate(model):
+        model = track(**kwargs)(model)
+        return pgtrigger.register(
+            pgtrigger.Protect(name="no_hard_delete", operation=pgtrigger.Delete)
+        )(model)
+
+    return decorate
 
 
 def reason(text: str):

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.tracking import track
+from audit.tracking import clinical_record
 from patients.models import Participant, ScheduledVisit
 from trials.access import site_scope
 from trials.models import Study
@@ -140,7 +140,7 @@ class AdverseEventQuerySet(models.QuerySet):
         return self.open_deadline(kind).filter(**{f"{due}__gte": start, f"{due}__lte": end})
 
 
-@track()
+@clinical_record()
 class AdverseEvent(models.Model):
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="adverse_events"

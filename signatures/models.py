@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from audit.tracking import track
+from audit.tracking import clinical_record
 
 
 class Meaning(models.TextChoices):
@@ -32,7 +32,7 @@ class SignatureQuerySet(models.QuerySet):
         return self.filter(voided_at__isnull=True)
 
 
-@track()
+@clinical_record()
 class Signature(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.CharField(max_length=40)

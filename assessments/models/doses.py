@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from audit.tracking import track
+from audit.tracking import clinical_record
 from patients.models import Participant, PlannedDose
 
 from .records import VisitRecord
@@ -34,7 +34,7 @@ class LocalReaction(models.TextChoices):
     OTHER = "other", _("Other (describe in notes)")
 
 
-@track()
+@clinical_record()
 class DoseAdministration(VisitRecord):
     planned_dose = models.OneToOneField(
         PlannedDose, on_delete=models.PROTECT, related_name="administration"

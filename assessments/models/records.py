@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from audit.tracking import track
+from audit.tracking import clinical_record
 from patients.models import Participant, ScheduledVisit
 from trials.access import site_scope
 from trials.models import Study
@@ -49,7 +49,7 @@ class VisitRecord(models.Model):
         return self.participant.study
 
 
-@track()
+@clinical_record()
 class InstrumentResponse(VisitRecord):
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="instrument_responses"
@@ -83,7 +83,7 @@ class InstrumentResponse(VisitRecord):
         return f"{self.instrument} {self.scheduled_visit}"
 
 
-@track()
+@clinical_record()
 class InstrumentAlert(models.Model):
     """An alert an instrument raised (e.g. PHQ-9 self-harm thoughts), kept for good.
 
@@ -136,7 +136,7 @@ _PERCENT_RANGE = Q(treg_pct_of_cd4__gte=0, treg_pct_of_cd4__lte=100) & Q(
 )
 
 
-@track()
+@clinical_record()
 class TregPanel(VisitRecord):
     """A dual-platform Treg flow panel (DESIGN.md, "Treg panel")."""
 
@@ -248,7 +248,7 @@ class SteroidDrug(models.TextChoices):
     DEXAMETHASONE = "dexamethasone", _("Dexamethasone")
 
 
-@track()
+@clinical_record()
 class SteroidDose(VisitRecord):
     """The daily glucocorticoid dose at a visit, as prednisone equivalent."""
 

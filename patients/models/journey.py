@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audit.tracking import track
+from audit.tracking import clinical_record
 from trials.models import ProtocolVersion, Study
 
 from .participant import Participant
@@ -17,7 +17,7 @@ class ParticipantRecordQuerySet(models.QuerySet):
         return self.filter(participant__in=Participant.objects.visible_to(user))
 
 
-@track()
+@clinical_record()
 class EligibilityAssessment(models.Model):
     """The answers to the protocol's criteria and the computed verdict.
 
@@ -54,7 +54,7 @@ class EligibilityAssessment(models.Model):
         return {"answers": self.answers, "eligible": self.eligible, "failed": self.failed}
 
 
-@track()
+@clinical_record()
 class Consent(models.Model):
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="consents")
     protocol_version = models.ForeignKey(
@@ -83,7 +83,7 @@ class Consent(models.Model):
         return self.participant.study
 
 
-@track()
+@clinical_record()
 class Unblinding(models.Model):
     """An emergency unblinding: this user may see this participant's arm from now on."""
 

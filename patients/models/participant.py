@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from audit.tracking import track
+from audit.tracking import clinical_record
 from trials.access import site_scope
 from trials.models import Arm, ProtocolVersion, Site, Stratum, Study
 
@@ -29,7 +29,7 @@ class ParticipantQuerySet(models.QuerySet):
         return self.filter(site_scope(user))
 
 
-@track()
+@clinical_record()
 class Participant(models.Model):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="participants")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="participants")

@@ -12,13 +12,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from audit.tracking import track
+from audit.tracking import clinical_record
 from trials.models import Arm, ProtocolVersion, Stratum, Study
 
 from .participant import Participant
 
 
-@track()
+@clinical_record()
 class RandomisationList(models.Model):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="randomisation_lists")
     protocol_version = models.ForeignKey(
@@ -50,7 +50,7 @@ class RandomisationList(models.Model):
         return self.study
 
 
-@track()
+@clinical_record()
 class RandomisationSlot(models.Model):
     allocation_list = models.ForeignKey(
         RandomisationList, on_delete=models.PROTECT, related_name="slots"

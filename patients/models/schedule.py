@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from audit.tracking import track
+from audit.tracking import clinical_record
 from trials.access import site_scope
 from trials.models import ProtocolVersion, Study, VisitDefinition
 
@@ -43,7 +43,7 @@ class ScheduledVisitQuerySet(models.QuerySet):
         )
 
 
-@track()
+@clinical_record()
 class ScheduledVisit(models.Model):
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="visits")
     protocol_version = models.ForeignKey(
@@ -133,7 +133,7 @@ class PlannedDoseQuerySet(models.QuerySet):
         return self.filter(status=DoseStatus.PLANNED, date=day)
 
 
-@track()
+@clinical_record()
 class PlannedDose(models.Model):
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="doses")
     protocol_version = models.ForeignKey(

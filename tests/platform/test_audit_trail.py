@@ -1,5 +1,7 @@
 """Every change to protocol and clinical data is recorded with who, when, old → new and why."""
 
+from datetime import date
+
 from django.urls import reverse
 
 from audit.history import history_for
@@ -106,3 +108,23 @@ def test_a_user_outside_the_study_cannot_read_its_trail(client_for, charlie, stu
 def test_an_unaudited_model_has_no_trail(client_for, sam):
     url = reverse("api-record-history", args=["auth.user", sam.pk])
     assert client_for(sam).get(url).status_code == 404
+
+
+def test_clinical_records_cannot_be_hard_deleted_by_any_path(db):
+    import pytest
+    from django.db import DatabaseError, transaction
+
+    from patients.models import Participant, PlannedDose
+    from tests.factories import enrolled_participant
+
+    participant = enrolled_participant(baseline=date(2026, 1, 5))
+    with pytest.raises(DatabaseError, match="Cannot delete"), transaction.atomic():
+        PlannedDose.objects.filter(participant=participant).delete()
+    with (
+        pytest.raises(DatabaseError, match="Cannot delete"),
+        transaction.atomic(),
+        transaction.get_connection().cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM patients_participant WHERE id = %s", [participant.pk])
+    assert Participant.objects.filter(pk=participant.pk).exists()
+    assert PlannedDose.objects.filter(participant=participant).count() == 28
