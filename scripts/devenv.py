@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("IL2_VAR_DIR", ROOT / "var"))
@@ -24,7 +25,14 @@ def start_embedded_postgres() -> str:
     pgdata.mkdir(parents=True, exist_ok=True)
     # cleanup_mode="stop": the server stops when this process exits.
     server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
-    return server.get_uri("postgres")
+    uri = urlsplit(server.get_uri("postgres"))
+    # The server listens on a Unix socket, given as ?host=/dir; put the (%-encoded) folder
+    # in the host part instead, so Django's HOST is set and child processes that rebuild a
+    # URL from the settings (test workers) reach the same server.
+    socket_dir = parse_qs(uri.query).get("host", [""])[0]
+    if not socket_dir:
+        return uri.geturl()
+    return f"postgres://{uri.username or 'postgres'}@{quote(socket_dir, safe='')}{uri.path}"
 
 
 def main(argv: list[str]) -> int:

@@ -65,7 +65,8 @@ def database_url() -> str:
     auth = quote(s["USER"] or "", safe="")
     if s["PASSWORD"]:
         auth += ":" + quote(s["PASSWORD"], safe="")
-    host = quote(s["HOST"] or "localhost", safe="")  # a socket folder is %-encoded
+    socket_or_host = s["HOST"] or s.get("OPTIONS", {}).get("host") or "localhost"
+    host = quote(socket_or_host, safe="")  # a socket folder is %-encoded
     port = f":{s['PORT']}" if s["PORT"] else ""
     return f"postgres://{auth + '@' if auth else ''}{host}{port}/{quote(s['NAME'], safe='')}"
 
