@@ -7,8 +7,10 @@ a service from `patients.services`, and show its refusal next to the field it co
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from audit.editing import StaleRecord
@@ -59,12 +61,15 @@ def screening_log(request, code: str):
         participants = participants.filter(site__code=site_code)
     if status:
         participants = participants.filter(status=status)
+    page = Paginator(participants, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "patients/screening_log.html",
         {
             "study": study,
-            "participants": participants,
+            "participants": page,
+            "page": page,
+            "query": urlencode({k: v for k, v in (("site", site_code), ("status", status)) if v}),
             "sites": sites,
             "statuses": ParticipantStatus.choices,
             "site_code": site_code,

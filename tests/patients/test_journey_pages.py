@@ -173,3 +173,21 @@ def assert_no_arm(body: str, study, where: str) -> None:
         assert not re.search(rf"\b{arm.code}\b", body), (arm.code, where)
         assert arm.name not in body, (arm.name, where)
     assert "Placebo" not in body, where
+
+
+def test_the_screening_log_pages_by_fifty_and_keeps_its_filters(rp, client_for):
+    from tests.factories import ParticipantFactory
+
+    for n in range(55):
+        ParticipantFactory(
+            protocol_version=rp["study"].versions.get(),
+            site=rp["site"],
+            screening_number=f"P-{n:03d}",
+        )
+    client = client_for(rp["coordinator"])
+    url = reverse("patients:screening-log", args=["LDIL2-RP"])
+    first = client.get(url + "?status=screening").content.decode()
+    assert len(re.findall(r'href="/participants/\d+/"', first)) == 50
+    assert "status=screening&amp;page=2" in first
+    second = client.get(url + "?status=screening&page=2").content.decode()
+    assert len(re.findall(r'href="/participants/\d+/"', second)) == 5
