@@ -95,11 +95,12 @@ def generate_lists(
     # Serialise generation per study, so two admins cannot both pass the check below.
     study = Study.objects.select_for_update().get(pk=version.study_id)
     strata: list[Stratum | None] = list(version.strata.order_by("order", "code")) or [None]
-    for stratum in strata:
-        if RandomisationList.objects.filter(study=study, stratum=stratum).exists():
-            raise ListsAlreadyExist(
-                _("Randomisation lists already exist for %s; extend them instead.") % study.code
-            )
+    # An amendment that adds a stratum gets a list for it; existing strata keep theirs.
+    strata = [stratum for stratum in strata if _list_for(study.pk, stratum) is None]
+    if not strata:
+        raise ListsAlreadyExist(
+            _("Randomisation lists already exist for %s; extend them instead.") % study.code
+        )
     seed = seed or secrets.token_hex(16)
     block_sizes = [len(_base_block(arms)) * m for m in BLOCK_MULTIPLES]
     lists = []
@@ -170,9 +171,7 @@ def _take_slot(participant: Participant, version: ProtocolVersion) -> Arm:
         raise RandomisationError(
             _("The study is stratified: record the participant's stratum before randomising.")
         )
-    allocation_list = RandomisationList.objects.filter(
-        study_id=participant.study_id, stratum_id=participant.stratum_id
-    ).first()
+    allocation_list = _list_for(participant.study_id, participant.stratum)
     if allocation_list is None:
         raise RandomisationError(
             _(
@@ -193,7 +192,26 @@ def _take_slot(participant: Participant, version: ProtocolVersion) -> Arm:
             _("The randomisation list %s is exhausted: ask the study admin to extend it.")
             % allocation_list
         )
+    # The list may come from an earlier protocol version: its arms are matched by code.
+    arm = {arm.code: arm for arm in _arms(version)}.get(slot.arm.code)
+    if arm is None:
+        raise RandomisationError(
+            _(
+                "The randomisation list allocates arm %(arm)s, which protocol version "
+                "%(version)s no longer has: ask the study admin."
+            )
+            % {"arm": slot.arm.code, "version": version.label}
+        )
     slot.participant = participant
     slot.allocated_at = timezone.now()
     slot.save(update_fields=["participant", "allocated_at"])
-    return slot.arm
+    return arm
+
+
+def _list_for(study_id: int, stratum: Stratum | None) -> RandomisationList | None:
+    """The study's list for a stratum, matched by code so that it outlives amendments
+    (each protocol version has its own stratum rows; the allocation sequence continues)."""
+    lists = RandomisationList.objects.filter(study_id=study_id)
+    if stratum is None:
+        return lists.filter(stratum__isnull=True).first()
+    return lists.filter(stratum__code=stratum.code).first()
