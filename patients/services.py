@@ -6,7 +6,7 @@ users cannot interleave, and attaches the acting user and reason to the audit tr
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -117,7 +117,7 @@ def reconsent(
     never touched; upcoming and planned rows from that date are kept, marked superseded.
     """
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
-    _require(user, participant, ENTRY_ROLES, participant.site)
+    access.require_role(user, participant.study, ENTRY_ROLES, participant.site)
     if version.study_id != participant.study_id:
         raise CalendarError(_("This protocol version belongs to another study."))
     if version.status != VersionStatus.ACTIVE:
@@ -170,12 +170,6 @@ class JourneyError(Exception):
         super().__init__(message)
 
 
-def _require(user, participant_or_study, roles, site=None) -> None:
-    study = getattr(participant_or_study, "study", participant_or_study)
-    if not access.has_role(user, study, roles, site):
-        raise PermissionDenied(_("Your role in this study does not allow this."))
-
-
 ENTRY_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR)
 
 
@@ -191,7 +185,7 @@ def screen(
     user,
 ) -> Participant:
     """Register a new screening at a site, on the study's active protocol version."""
-    _require(user, study, ENTRY_ROLES, site)
+    access.require_role(user, study, ENTRY_ROLES, site)
     if site.study_id != study.pk:
         raise JourneyError(_("This site belongs to another study."), "site")
     version = study.versions.filter(status=VersionStatus.ACTIVE).first()
@@ -240,7 +234,7 @@ def record_eligibility(
     Changing saved answers needs a reason and voids the investigator's signature.
     """
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
-    _require(user, participant, ENTRY_ROLES, participant.site)
+    access.require_role(user, participant.study, ENTRY_ROLES, participant.site)
     if participant.status not in (ParticipantStatus.SCREENING, ParticipantStatus.SCREEN_FAILED):
         raise JourneyError(_("Eligibility can no longer change once the participant is enrolled."))
     criteria = list(participant.protocol_version.criteria.all())
@@ -284,7 +278,7 @@ def record_eligibility(
 
 def confirm_eligibility(*, participant: Participant, user, password: str):
     """The investigator's e-signature on the eligibility verdict ("eligibility confirmed")."""
-    _require(user, participant, [Role.INVESTIGATOR], participant.site)
+    access.require_role(user, participant.study, [Role.INVESTIGATOR], participant.site)
     assessment = EligibilityAssessment.objects.filter(participant=participant).first()
     if assessment is None:
         raise JourneyError(_("Record the eligibility answers before confirming them."))
@@ -302,7 +296,7 @@ def eligibility_confirmed(participant: Participant) -> bool:
 
 @transaction.atomic
 def record_consent(*, participant: Participant, consent_date: date, user) -> Consent:
-    _require(user, participant, ENTRY_ROLES, participant.site)
+    access.require_role(user, participant.study, ENTRY_ROLES, participant.site)
     if consent_date > timezone.localdate():
         raise JourneyError(_("The consent date cannot be in the future."), "consent_date")
     version = participant.protocol_version
@@ -338,7 +332,7 @@ def enrol(
 ) -> Participant:
     """Enrol: subject id, arm (randomised or the single arm), baseline and calendar, at once."""
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
-    _require(user, participant, ENTRY_ROLES, participant.site)
+    access.require_role(user, participant.study, ENTRY_ROLES, participant.site)
     if participant.status != ParticipantStatus.SCREENING:
         raise JourneyError(
             _("Only a participant in screening can be enrolled (this one is %s).")
@@ -376,7 +370,7 @@ def end_participation(
 ) -> Participant:
     """Withdraw (or complete): future visits and doses are cancelled, kept, never deleted."""
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
-    _require(user, participant, ENTRY_ROLES, participant.site)
+    access.require_role(user, participant.study, ENTRY_ROLES, participant.site)
     if participant.status != ParticipantStatus.ENROLLED:
         raise JourneyError(_("Only an enrolled participant can be withdrawn or completed."))
     if not reason.strip():
@@ -401,7 +395,7 @@ def end_participation(
 def emergency_unblind(*, participant: Participant, user, password: str, reason: str) -> Unblinding:
     """An investigator learns one participant's arm: signed, audited, study admins told."""
     participant = Participant.objects.select_related("study").get(pk=participant.pk)
-    _require(user, participant, [Role.INVESTIGATOR], participant.site)
+    access.require_role(user, participant.study, [Role.INVESTIGATOR], participant.site)
     if not participant.study.is_blinded_study:
         raise JourneyError(_("This study is open label: there is nothing to unblind."))
     if participant.arm_id is None:
