@@ -7,7 +7,8 @@ daylight-saving changes) without a row.
 - Every SAE goes to the sponsor within 24 hours of the investigator's awareness. That is
   elapsed time, so it is computed in UTC: across a daylight-saving change the local clock
   reading of the deadline moves by an hour, the interval does not.
-- A SUSAR (serious, suspected related, unexpected) goes to the regulator within 7 calendar
+- A SUSAR (serious, suspected related, unexpected; a causality that is conditional or
+  unassessable counts as suspected until clarified, ICH E2A) goes to the regulator within 7 calendar
   days when fatal or life-threatening (a complete report 8 days later, so by day 15), or
   within 15 calendar days otherwise. Calendar days are counted in the site's time zone:
   day 0 is the local date of awareness, and the report is due by the end of the local day
@@ -26,8 +27,10 @@ FATAL_SUSAR_DAYS = 7
 FATAL_SUSAR_COMPLETE_DAYS = FATAL_SUSAR_DAYS + 8
 OTHER_SUSAR_DAYS = 15
 
-#: WHO-UMC causality categories that count as "suspected" for SUSAR classification.
-SUSPECTED_RELATIONSHIPS = frozenset({"certain", "probable", "possible"})
+#: The only WHO-UMC causality that takes an event out of "suspected" for SUSAR
+#: classification. ICH E2A counts a missing or unassessable causality as related until it is
+#: clarified, so "conditional" and "unassessable" (and an empty value) keep the clock running.
+RULED_OUT_RELATIONSHIPS = frozenset({"unlikely"})
 
 
 class DeadlineState(StrEnum):
@@ -72,8 +75,9 @@ def _require_aware(moment: datetime) -> None:
 
 
 def is_susar(*, serious: bool, relationship: str, unexpected: bool) -> bool:
-    """Serious, suspected related (WHO-UMC certain / probable / possible) and unexpected."""
-    return serious and relationship in SUSPECTED_RELATIONSHIPS and unexpected
+    """Serious, unexpected, and a relationship not judged unlikely (ICH E2A: a causality
+    that cannot be assessed yet counts as suspected for expedited reporting)."""
+    return serious and relationship not in RULED_OUT_RELATIONSHIPS and unexpected
 
 
 def sponsor_report_due(awareness_at: datetime) -> datetime:

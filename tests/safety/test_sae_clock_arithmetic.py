@@ -161,11 +161,15 @@ def test_a_fatal_or_life_threatening_susar_is_due_in_7_days_and_complete_8_days_
         ("probable", True),
         ("possible", True),
         ("unlikely", False),
-        ("conditional", False),
-        ("unassessable", False),
+        # ICH E2A: a causality not (yet) assessable counts as related until clarified.
+        ("conditional", True),
+        ("unassessable", True),
+        ("", True),
     ],
 )
-def test_a_serious_unexpected_event_is_a_susar_only_when_suspected(relationship, expected):
+def test_a_serious_unexpected_event_is_a_susar_unless_the_relationship_is_ruled_unlikely(
+    relationship, expected
+):
     assert clocks.is_susar(serious=True, relationship=relationship, unexpected=True) is expected
 
 

@@ -80,6 +80,21 @@ def test_a_fatal_susar_gets_seven_days_then_the_complete_report(cast):
     assert adverse_event.regulator_complete_report_due == end_of(date(2025, 2, 18), "Asia/Shanghai")
 
 
+@pytest.mark.parametrize("relationship", ["unassessable", "conditional"])
+def test_a_fatal_unexpected_event_of_unassessable_causality_gets_the_7_day_clock(
+    cast, relationship
+):
+    adverse_event = report(
+        cast.participant,
+        cast.investigator,
+        **fatal_fields(relationship=relationship, expectedness="unexpected"),
+    )
+    adverse_event.refresh_from_db()
+    assert adverse_event.is_susar
+    assert adverse_event.regulator_report_due == end_of(date(2025, 2, 10), "Asia/Shanghai")
+    assert adverse_event.regulator_complete_report_due == end_of(date(2025, 2, 18), "Asia/Shanghai")
+
+
 def test_another_susar_gets_15_days_across_a_month_end(cast):
     adverse_event = report(
         cast.participant,
