@@ -2,10 +2,12 @@
 as met or missed when the report time is entered, and queryable for the reminder sweep."""
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.editing import StaleRecord
 from safety import services
@@ -279,3 +281,30 @@ def test_a_follow_up_form_opened_before_a_report_time_was_recorded_is_stale(cast
     record(adverse_event, cast.coordinator, sponsor=at(2025, 2, 4, 9, 0))
     with pytest.raises(StaleRecord):
         update(adverse_event, cast.coordinator, reason="Old form", grade=4)
+
+
+def test_an_sae_reported_before_its_deadline_shows_met_at_once(cast):
+    aware = timezone.now() - timedelta(hours=2)
+    onset = timezone.localdate(aware, timezone=ZoneInfo("Asia/Shanghai"))
+    adverse_event = report(
+        cast.participant, cast.coordinator, **sae_fields(onset_date=onset, awareness_at=aware)
+    )
+    assert adverse_event.sponsor_report_due > timezone.now()
+    record(adverse_event, cast.coordinator, sponsor=aware + timedelta(hours=1))
+    page = cast_client(cast.coordinator).get(reverse("safety:detail", args=[adverse_event.pk]))
+    text = page.content.decode()
+    assert "ae-deadline-met" in text
+    assert "due in" not in text
+    adverse_event.refresh_from_db()
+    assert [d.state for d in adverse_event.deadlines()] == [DeadlineState.MET]
+
+
+def test_at_the_due_instant_a_deadline_is_still_pending_and_a_report_then_meets_it(cast):
+    adverse_event = report(cast.participant, cast.coordinator, **sae_fields())
+    due = adverse_event.sponsor_report_due
+    [at_due] = adverse_event.deadlines(now=due)
+    [just_after] = adverse_event.deadlines(now=due + timedelta(microseconds=1))
+    assert (at_due.state, just_after.state) == (DeadlineState.PENDING, DeadlineState.OVERDUE)
+    adverse_event = record(adverse_event, cast.coordinator, sponsor=due)
+    [reported] = adverse_event.deadlines(now=due + timedelta(days=30))
+    assert reported.state == DeadlineState.MET
