@@ -245,8 +245,8 @@ def _choice_param(request, name: str, choices) -> str | None:
 )
 @api_view(["GET"])
 def study_adverse_events(request, code: str):
-    """The study's AEs at the user's sites; `?reviewed=false` is the review queue, oldest
-    event first and on the same onset date the most severe first. Voided AEs are left out."""
+    """The study's AEs at the user's sites; `?reviewed=false` is the review queue. In the
+    queue's order: nearest report deadline, most severe, oldest. Voided AEs are left out."""
     study = access.get_study_or_404(request.user, code)
     reviewed = _boolean_param(request, "reviewed")
     grade = _choice_param(request, "grade", Grade.values)

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, Q, When
+from django.db.models.functions import Least
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -87,9 +88,28 @@ class AdverseEventQuerySet(models.QuerySet):
     def awaiting_review(self) -> "AdverseEventQuerySet":
         return self.live().filter(awaiting_review_since__isnull=False)
 
+    def with_next_deadline(self) -> "AdverseEventQuerySet":
+        """Annotate `next_deadline`: the earliest report still owed (None when none is).
+
+        A reported deadline no longer presses, so only the due times without a report time
+        count; PostgreSQL's LEAST skips the NULLs of the deadlines that do not apply.
+        """
+        return self.annotate(
+            next_deadline=Least(
+                *(
+                    Case(When(**{f"{reported}__isnull": True}, then=F(due)))
+                    for due, reported in DEADLINE_FIELDS.values()
+                ),
+                output_field=models.DateTimeField(),
+            )
+        )
+
     def review_queue_order(self) -> "AdverseEventQuerySet":
-        """Oldest event first (onset date); on the same date, the most severe first."""
-        return self.order_by("onset_date", "-grade", "awareness_at", "pk")
+        """The nearest report deadline first (a SUSAR due tomorrow before a week-old rash),
+        then the most severe, then the oldest event; events owing no report come last."""
+        return self.with_next_deadline().order_by(
+            F("next_deadline").asc(nulls_last=True), "-grade", "onset_date", "awareness_at", "pk"
+        )
 
     def matching(
         self, *, site=None, grade=None, serious=None, relationship=None, reviewed=None

@@ -306,5 +306,5 @@ def study_listing(request, code: str):
 
 @login_required
 def review_queue(request, code: str):
-    """Unreviewed AEs, oldest event first and the most severe first on a same date."""
+    """Unreviewed AEs, the nearest report deadline first, then severity, then age."""
     return _listing(request, code, queue=True)

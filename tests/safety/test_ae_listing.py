@@ -1,12 +1,14 @@
 """The study's AE listing and review queue: counts by grade, seriousness and relationship,
 only the user's sites, filters, the queue's order, and no arm for anyone."""
 
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from safety import services
 from safety.models import AdverseEvent
@@ -135,11 +137,67 @@ def test_the_listing_filters(cast, client_for, params, expected):
     assert set(rows(response)) == expected
 
 
-def test_the_review_queue_holds_unreviewed_events_oldest_then_most_severe_first(cast, client_for):
-    response = client_for(cast.investigator).get(
-        reverse("safety:review-queue", args=[cast.study.code])
+def review_queue(client, code, **params):
+    return client.get(reverse("safety:review-queue", args=[code]), params)
+
+
+def test_the_review_queue_holds_unreviewed_events_nearest_deadline_then_most_severe_first(
+    cast, client_for
+):
+    response = review_queue(client_for(cast.investigator), cast.study.code)
+    # Pneumonia's sponsor report is due; then grade 2 before grade 1; then the older onset.
+    assert rows(response) == ["Pneumonia", "Fatigue", "Rash", "Nausea"]
+
+
+def test_a_susar_due_within_a_day_comes_before_an_older_non_serious_event(cast, client_for):
+    aware = timezone.now() - timedelta(hours=2)
+    onset = timezone.localdate(aware, timezone=ZoneInfo(cast.site.timezone))
+    susar = report(
+        cast.participant,
+        cast.coordinator,
+        **sae_fields(
+            term="Capillary leak",
+            relationship="probable",
+            expectedness="unexpected",
+            onset_date=onset,
+            awareness_at=aware,
+        ),
     )
-    assert rows(response) == ["Fatigue", "Pneumonia", "Rash", "Nausea"]
+    assert susar.sponsor_report_due - timezone.now() < timedelta(hours=23)
+    services.record_reports(
+        adverse_event=cast.severe_same_day,
+        user=cast.coordinator,
+        reported={"sponsor": at(2025, 2, 4, 9, 0)},
+    )
+    response = review_queue(client_for(cast.investigator), cast.study.code)
+    # Pneumonia has no open deadline left: it sorts among the others by grade.
+    assert rows(response) == ["Capillary leak", "Pneumonia", "Fatigue", "Rash", "Nausea"]
+    api = client_for(cast.investigator).get(
+        reverse("api-study-adverse-events", args=[cast.study.code]), {"reviewed": "false"}
+    )
+    assert [r["term"] for r in api.json()["results"]] == rows(response)
+
+
+def test_the_nearest_open_deadline_decides_whichever_kind_it_is(cast, client_for):
+    regulator_first = report(
+        cast.participant,
+        cast.coordinator,
+        **sae_fields(
+            term="Hepatitis",
+            relationship="possible",
+            expectedness="unexpected",
+            onset_date=date(2025, 1, 10),
+            awareness_at=at(2025, 1, 10, 9),
+        ),
+    )
+    services.record_reports(
+        adverse_event=regulator_first,
+        user=cast.coordinator,
+        reported={"sponsor": at(2025, 1, 10, 12)},
+    )
+    # Hepatitis: regulator due 25 January; Pneumonia: sponsor due 4 February.
+    response = review_queue(client_for(cast.investigator), cast.study.code)
+    assert rows(response)[:2] == ["Hepatitis", "Pneumonia"]
 
 
 def test_the_review_queue_filters_by_seriousness(cast, client_for):
