@@ -116,7 +116,11 @@ class SignatureAnswer(serializers.Serializer):
 
 
 def adverse_event_data(adverse_event: AdverseEvent, *, signature=None) -> dict:
-    """An AE as the API answers it; deadline keys only where the deadline applies."""
+    """An AE as the API answers it; deadline keys only where the deadline applies.
+
+    `signature` is the AE's standing "reviewed" signature (`services.review_signatures`):
+    reviewed means one that still matches the record, not a stored flag.
+    """
     participant = adverse_event.participant
     data = {
         "id": adverse_event.pk,
@@ -142,7 +146,7 @@ def adverse_event_data(adverse_event: AdverseEvent, *, signature=None) -> dict:
         "awareness_at": adverse_event.awareness_at,
         "visit": adverse_event.visit.code if adverse_event.visit_id else None,
         "is_susar": adverse_event.is_susar,
-        "reviewed": adverse_event.is_reviewed,
+        "reviewed": signature is not None,
         "review": (
             {
                 "signed_by": signature.signer_name,

@@ -11,17 +11,20 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Case, Count, F, Q, When
-from django.db.models.functions import Least
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, When
+from django.db.models.functions import Cast, Least
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.tracking import clinical_record
 from patients.models import Participant, ScheduledVisit
+from signatures.models import Meaning, Signature
+from signatures.services import fingerprint, standing_signature
 from trials.access import site_scope
 from trials.models import Study
 
@@ -86,6 +89,8 @@ class AdverseEventQuerySet(models.QuerySet):
         return self.filter(participant__study=study)
 
     def awaiting_review(self) -> "AdverseEventQuerySet":
+        """Events put in the queue by a service and not signed since (`awaiting_review_since`,
+        indexed): the reminder sweep's cheap view. The queue itself is `unreviewed()`."""
         return self.live().filter(awaiting_review_since__isnull=False)
 
     def with_next_deadline(self) -> "AdverseEventQuerySet":
@@ -111,6 +116,52 @@ class AdverseEventQuerySet(models.QuerySet):
             F("next_deadline").asc(nulls_last=True), "-grade", "onset_date", "awareness_at", "pk"
         )
 
+    # "Reviewed" is derived from the signature, never from a stored flag: a row changed
+    # behind the services' back (raw SQL) keeps any flag but no longer matches its signature.
+
+    def _valid_review_signature(self) -> Exists:
+        return Exists(
+            Signature.objects.valid().filter(
+                content_type=ContentType.objects.get_for_model(self.model),
+                object_id=Cast(OuterRef("pk"), models.CharField()),
+                meaning=Meaning.REVIEWED,
+            )
+        )
+
+    def _stale_review_pks(self) -> list[int]:
+        """Events whose standing "reviewed" signature no longer matches them, in one query.
+
+        The fingerprint is a hash of Python's rendering of the signed values, so it is
+        compared here, in bulk, rather than reproduced in SQL: one row per signed event,
+        with only the signed columns and the signature's fingerprint.
+        """
+        signed = (
+            self.select_related(None)
+            .order_by()
+            .only("participant", *CLINICAL_FIELDS)
+            .annotate(
+                signed_fingerprint=Subquery(
+                    Signature.objects.valid()
+                    .filter(
+                        content_type=ContentType.objects.get_for_model(self.model),
+                        object_id=Cast(OuterRef("pk"), models.CharField()),
+                        meaning=Meaning.REVIEWED,
+                    )
+                    .values("fingerprint")[:1]
+                )
+            )
+            .filter(signed_fingerprint__isnull=False)
+        )
+        return [ae.pk for ae in signed if fingerprint(ae) != ae.signed_fingerprint]
+
+    def reviewed(self) -> "AdverseEventQuerySet":
+        """Events with a "reviewed" signature that still matches what was signed."""
+        return self.filter(self._valid_review_signature()).exclude(pk__in=self._stale_review_pks())
+
+    def unreviewed(self) -> "AdverseEventQuerySet":
+        """Events with no "reviewed" signature, or one the event no longer matches."""
+        return self.filter(~self._valid_review_signature() | Q(pk__in=self._stale_review_pks()))
+
     def matching(
         self, *, site=None, grade=None, serious=None, relationship=None, reviewed=None
     ) -> "AdverseEventQuerySet":
@@ -125,7 +176,7 @@ class AdverseEventQuerySet(models.QuerySet):
         if relationship:
             qs = qs.filter(relationship=relationship)
         if reviewed is not None:
-            qs = qs.filter(awaiting_review_since__isnull=reviewed)
+            qs = qs.reviewed() if reviewed else qs.unreviewed()
         return qs
 
     def counts(self) -> dict:
@@ -382,8 +433,23 @@ class AdverseEvent(models.Model):
         return self.voided_at is not None
 
     @property
+    def review_signature(self) -> Signature | None:
+        """The standing "reviewed" signature if the event still matches what was signed.
+
+        Listings set it for a whole page at once (`safety.services.review_signatures`);
+        otherwise it is looked up here.
+        """
+        if "_review_signature" in self.__dict__:
+            return self.__dict__["_review_signature"]
+        return standing_signature(self, Meaning.REVIEWED)
+
+    @review_signature.setter
+    def review_signature(self, signature: Signature | None) -> None:
+        self.__dict__["_review_signature"] = signature
+
+    @property
     def is_reviewed(self) -> bool:
-        return self.awaiting_review_since is None
+        return self.review_signature is not None
 
     # Validation -------------------------------------------------------------------------
 
