@@ -144,6 +144,8 @@ def adverse_event_data(adverse_event: AdverseEvent, *, signature=None) -> dict:
         "outcome": adverse_event.outcome,
         "death_date": adverse_event.death_date,
         "awareness_at": adverse_event.awareness_at,
+        # null: the sponsor learnt of it with the investigator (investigator-sponsored).
+        "sponsor_awareness_at": adverse_event.sponsor_awareness_at,
         "visit": adverse_event.visit.code if adverse_event.visit_id else None,
         "is_susar": adverse_event.is_susar,
         "reviewed": signature is not None,
@@ -360,6 +362,12 @@ def adverse_event_sign(request, pk: int):
 
 
 class ReportsSerializer(serializers.Serializer):
+    sponsor_awareness_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the sponsor first learnt of the event: day 0 of the regulator clock. "
+        "null: the investigator's awareness (investigator-sponsored study).",
+    )
     sponsor_reported_at = serializers.DateTimeField(required=False, allow_null=True)
     regulator_reported_at = serializers.DateTimeField(required=False, allow_null=True)
     regulator_complete_reported_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -369,7 +377,8 @@ class ReportsSerializer(serializers.Serializer):
 @extend_schema(request=ReportsSerializer, responses=dict)
 @api_view(["POST"])
 def adverse_event_reports(request, pk: int):
-    """Record when expedited reports were sent; the answer shows each deadline met/missed."""
+    """Record when the sponsor learnt of the event (day 0 of the regulator clock) and when
+    expedited reports were sent; the answer shows each deadline met/missed."""
     adverse_event = services.get_adverse_event_or_404(request.user, pk)
     participant = adverse_event.participant
     if not services.can_record_reports(request.user, participant):
@@ -384,12 +393,18 @@ def adverse_event_reports(request, pk: int):
         for kind, (_due, reported_field) in DEADLINE_FIELDS.items()
         if reported_field in body.validated_data
     }
+    sponsor_awareness = {
+        name: body.validated_data[name]
+        for name in ("sponsor_awareness_at",)
+        if name in body.validated_data
+    }
     try:
         services.record_reports(
             adverse_event=adverse_event,
             user=request.user,
             reported=reported,
             reason=body.validated_data.get("reason_for_change", ""),
+            **sponsor_awareness,
         )
     except DjangoValidationError as exc:
         _refused(exc)

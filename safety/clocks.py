@@ -10,9 +10,11 @@ daylight-saving changes) without a row.
 - A SUSAR (serious, suspected related, unexpected; a causality that is conditional or
   unassessable counts as suspected until clarified, ICH E2A) goes to the regulator within 7 calendar
   days when fatal or life-threatening (a complete report 8 days later, so by day 15), or
-  within 15 calendar days otherwise. Calendar days are counted in the site's time zone:
-  day 0 is the local date of awareness, and the report is due by the end of the local day
-  (23:59:59.999999) of day 7 or day 15.
+  within 15 calendar days otherwise. Day 0 of this clock is the sponsor's first knowledge
+  of the event (ICH E2A), which is the investigator's awareness in an investigator-sponsored
+  study and may come later when the sponsor is elsewhere. Calendar days are counted in the
+  site's time zone: day 0 is the local date of that awareness, and the report is due by the
+  end of the local day (23:59:59.999999) of day 7 or day 15.
 """
 
 from dataclasses import dataclass
@@ -114,8 +116,14 @@ def compute_clocks(
     relationship: str,
     unexpected: bool,
     fatal_or_life_threatening: bool,
+    sponsor_awareness_at: datetime | None = None,
 ) -> Clocks:
-    """Every deadline that applies to an adverse event with these properties."""
+    """Every deadline that applies to an adverse event with these properties.
+
+    `awareness_at` is the investigator's awareness (the sponsor's 24-hour clock);
+    `sponsor_awareness_at` starts the regulator clocks, and is the investigator's awareness
+    when not given.
+    """
     _require_aware(awareness_at)
     if not serious:
         return Clocks(False, None, None, None)
@@ -123,14 +131,15 @@ def compute_clocks(
     sponsor = sponsor_report_due(awareness_at)
     if not susar:
         return Clocks(False, sponsor, None, None)
+    day_zero = sponsor_awareness_at or awareness_at
     if fatal_or_life_threatening:
         return Clocks(
             True,
             sponsor,
-            calendar_days_due(awareness_at, tz, FATAL_SUSAR_DAYS),
-            calendar_days_due(awareness_at, tz, FATAL_SUSAR_COMPLETE_DAYS),
+            calendar_days_due(day_zero, tz, FATAL_SUSAR_DAYS),
+            calendar_days_due(day_zero, tz, FATAL_SUSAR_COMPLETE_DAYS),
         )
-    return Clocks(True, sponsor, calendar_days_due(awareness_at, tz, OTHER_SUSAR_DAYS), None)
+    return Clocks(True, sponsor, calendar_days_due(day_zero, tz, OTHER_SUSAR_DAYS), None)
 
 
 def deadline_state(*, due: datetime, reported_at: datetime | None, now: datetime) -> DeadlineState:

@@ -90,7 +90,8 @@ class SignForm(forms.Form):
 
 
 class ReportDatesForm(forms.Form):
-    """When the expedited reports that apply to this AE were sent."""
+    """When the sponsor learnt of this AE, and when the expedited reports that apply to it
+    were sent."""
 
     reason_for_change = forms.CharField(
         label=_("Reason for change"),
@@ -105,10 +106,23 @@ class ReportDatesForm(forms.Form):
             {
                 reported: getattr(adverse_event, reported)
                 for _due, reported in DEADLINE_FIELDS.values()
-            },
+            }
+            | {"sponsor_awareness_at": adverse_event.sponsor_awareness_at},
         )
         super().__init__(*args, **kwargs)
         tz = adverse_event.participant.site.timezone
+        if adverse_event.sponsor_report_due is not None:
+            self.fields["sponsor_awareness_at"] = SiteDateTimeField(
+                tz=tz,
+                required=False,
+                label=capfirst(AdverseEvent._meta.get_field("sponsor_awareness_at").verbose_name),
+                help_text=_(
+                    "Day 0 of the regulator clock. Leave empty when the sponsor learnt of the "
+                    "event with the investigator (investigator-sponsored study). Local time at "
+                    "the site (%(tz)s)."
+                )
+                % {"tz": tz},
+            )
         fields = {}
         for kind, (due_field, reported_field) in DEADLINE_FIELDS.items():
             if getattr(adverse_event, due_field) is None:
@@ -125,6 +139,12 @@ class ReportDatesForm(forms.Form):
 
     def reported(self) -> dict:
         return {kind: self.cleaned_data.get(name) for kind, name in self.kinds.items()}
+
+    def sponsor_awareness(self) -> dict:
+        """The service's `sponsor_awareness_at` argument, when the form asks for it."""
+        if "sponsor_awareness_at" not in self.fields:
+            return {}
+        return {"sponsor_awareness_at": self.cleaned_data.get("sponsor_awareness_at")}
 
 
 class VoidForm(forms.Form):

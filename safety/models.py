@@ -62,6 +62,9 @@ MESSAGES = {
     "outcome_ongoing": _("This outcome means the event is still going on: tick “ongoing”."),
     "outcome_ended": _("This outcome means the event has ended: give the end date."),
     "awareness_before_onset": _("Awareness cannot be before the onset of the event."),
+    "sponsor_before_investigator": _(
+        "The sponsor cannot have learnt of the event before the investigator."
+    ),
     "in_future": _("This cannot be in the future."),
     "visit_other_participant": _("This visit belongs to another participant."),
     "voided_without_reason": _("A voided adverse event needs the reason it was voided."),
@@ -259,6 +262,17 @@ class AdverseEvent(models.Model):
         _("investigator aware at"),
         help_text=_("When site staff first learnt of the event, in the site's time zone."),
     )
+    #: Day 0 of the regulator clock (ICH E2A); empty means the investigator's awareness, as
+    #: in an investigator-sponsored study. Recorded with the report times, not signed.
+    sponsor_awareness_at = models.DateTimeField(
+        _("sponsor aware at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the sponsor first learnt of the event. Leave empty when it is the "
+            "investigator's awareness (investigator-sponsored study)."
+        ),
+    )
 
     # Derived on every save from the fields above (safety.clocks).
     is_susar = models.BooleanField(_("SUSAR"), default=False, editable=False)
@@ -390,6 +404,12 @@ class AdverseEvent(models.Model):
                 violation_error_message=MESSAGES["outcome_ongoing"],
             ),
             models.CheckConstraint(
+                condition=Q(sponsor_awareness_at__isnull=True)
+                | Q(sponsor_awareness_at__gte=models.F("awareness_at")),
+                name="ae_sponsor_aware_not_before_investigator",
+                violation_error_message=MESSAGES["sponsor_before_investigator"],
+            ),
+            models.CheckConstraint(
                 condition=Q(voided_at__isnull=True) | ~Q(void_reason=""),
                 name="ae_voided_with_reason",
                 violation_error_message=MESSAGES["voided_without_reason"],
@@ -516,6 +536,11 @@ class AdverseEvent(models.Model):
                 add("awareness_at", "in_future")
             elif self.onset_date and self.awareness_at.astimezone(zone).date() < self.onset_date:
                 add("awareness_at", "awareness_before_onset")
+        if self.sponsor_awareness_at:
+            if self.sponsor_awareness_at > timezone.now() + CLOCK_SKEW:
+                add("sponsor_awareness_at", "in_future")
+            elif self.awareness_at and self.sponsor_awareness_at < self.awareness_at:
+                add("sponsor_awareness_at", "sponsor_before_investigator")
         if self.visit_id and self.visit.participant_id != self.participant_id:
             add("visit", "visit_other_participant")
 
@@ -529,6 +554,7 @@ class AdverseEvent(models.Model):
             relationship=self.relationship,
             unexpected=self.expectedness == Expectedness.UNEXPECTED,
             fatal_or_life_threatening=self.is_fatal_or_life_threatening,
+            sponsor_awareness_at=self.sponsor_awareness_at,
         )
 
     def refresh_clocks(self) -> None:

@@ -30,7 +30,13 @@ from signatures.services import (
 from trials import access
 from trials.models import Role
 
-from .models import CLINICAL_FIELDS, DEADLINE_FIELDS, SERIOUSNESS_FIELDS, AdverseEvent
+from .models import (
+    CLINICAL_FIELDS,
+    DEADLINE_FIELDS,
+    MESSAGES,
+    SERIOUSNESS_FIELDS,
+    AdverseEvent,
+)
 
 #: Who may enter and update AEs, sign them, record report dates, void them.
 ENTER_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR)
@@ -244,6 +250,10 @@ def sign_adverse_event(
     return signature
 
 
+#: `record_reports(sponsor_awareness_at=...)` left out: the recorded value stays.
+UNCHANGED = object()
+
+
 @transaction.atomic
 def record_reports(
     *,
@@ -251,18 +261,29 @@ def record_reports(
     user,
     reported: dict[str, datetime | None],
     reason: str = "",
+    sponsor_awareness_at: datetime | None | object = UNCHANGED,
 ) -> AdverseEvent:
-    """Record when expedited reports were sent (`{"sponsor": dt, "regulator": dt, ...}`).
+    """Record when expedited reports were sent (`{"sponsor": dt, "regulator": dt, ...}`),
+    and when the sponsor first learnt of the event (None: with the investigator).
 
-    Entering a date for the first time needs no reason; correcting or clearing a recorded
-    one does. Report dates are not part of what the investigator signed, so the review
-    signature stands. Met or missed follows from the date and the deadline.
+    Entering a time for the first time needs no reason; correcting or clearing a recorded
+    one does. Neither is part of what the investigator signed, so the review signature
+    stands. Met or missed follows from the date and the deadline; the sponsor's awareness
+    moves the regulator deadlines (day 0 of that clock).
     """
     current = _lock(adverse_event)
     _require(can_record_reports(user, current.participant))
     _refuse_voided(current)
     errors: dict[str, list] = {}
     changes = {}
+    if sponsor_awareness_at is not UNCHANGED and (
+        sponsor_awareness_at != current.sponsor_awareness_at
+    ):
+        if sponsor_awareness_at is not None and sponsor_awareness_at > timezone.now():
+            errors["sponsor_awareness_at"] = [MESSAGES["in_future"]]
+        elif sponsor_awareness_at is not None and sponsor_awareness_at < current.awareness_at:
+            errors["sponsor_awareness_at"] = [MESSAGES["sponsor_before_investigator"]]
+        changes["sponsor_awareness_at"] = sponsor_awareness_at
     for kind, moment in reported.items():
         due_field, reported_field = DEADLINE_FIELDS[kind]
         if moment == getattr(current, reported_field):
@@ -290,7 +311,12 @@ def record_reports(
     for name, value in changes.items():
         setattr(current, name, value)
     current.row_version += 1
-    with acting(user, reason.strip() or _("Expedited report recorded")):
+    default = (
+        _("Sponsor awareness recorded")
+        if set(changes) == {"sponsor_awareness_at"}
+        else _("Expedited report recorded")
+    )
+    with acting(user, reason.strip() or default):
         current.save()
     return current
 

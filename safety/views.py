@@ -210,6 +210,7 @@ def record_reports(request, pk: int):
                 user=request.user,
                 reported=form.reported(),
                 reason=form.cleaned_data["reason_for_change"],
+                **form.sponsor_awareness(),
             )
         except ValidationError as exc:
             _add_errors(form, exc)
