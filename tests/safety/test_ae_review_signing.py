@@ -182,7 +182,7 @@ def test_the_investigator_signs_on_the_page_and_sees_signer_and_time(
     response = sign_page(client, adverse_event, cast.password)
     assert response.status_code == 302
     text = client.get(response.url).content.decode()
-    assert "Signed as reviewed by ivy on" in text
+    assert "Reviewed by ivy on" in text
     assert 'id="sign-form"' not in text
 
 
