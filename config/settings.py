@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "axes.middleware.AxesMiddleware",
+    "accounts.lockout.LockoutMiddleware",  # after axes: it turns the lock into the answer
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -132,13 +133,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lock an account+address out after repeated failures (21 CFR Part 11 §11.300(d)).
+# Lock an account+address out after repeated failures (21 CFR Part 11 §11.300(d)); wrong
+# signing passwords count as failed log-ins (accounts/lockout.py).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Axes keeps the failed request's form: an unblinding's medical reason stays out of it.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "reason"]
 
 # Sessions end after inactivity: the cookie's age is renewed by every request.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
