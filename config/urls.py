@@ -38,6 +38,12 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/language/", account_views.set_language, name="set-language"),
+    path("accounts/tokens/", account_views.api_tokens, name="api-tokens"),
+    path(
+        "accounts/tokens/<int:pk>/revoke/",
+        account_views.revoke_api_token,
+        name="api-token-revoke",
+    ),
     path("studies/", include("trials.urls")),
     path("participants/", include("patients.urls")),
     path("capture/", include("assessments.urls")),
