@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.permissions import IsAuthenticated
 
 from accounts import views as account_views
 from audit import views as audit_views
@@ -9,7 +10,12 @@ from trials import api as trial_api
 from trials import views as trial_views
 
 api_v1 = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The schema maps every endpoint: for users of the API, not for anyone who asks.
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
+        name="api-schema",
+    ),
     path("studies/", trial_api.study_list, name="api-studies"),
     path("studies/<slug:code>/protocol/", trial_api.study_protocol, name="api-study-protocol"),
     path("", include("patients.api_urls")),
@@ -38,6 +44,12 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/language/", account_views.set_language, name="set-language"),
+    path("accounts/tokens/", account_views.api_tokens, name="api-tokens"),
+    path(
+        "accounts/tokens/<int:pk>/revoke/",
+        account_views.revoke_api_token,
+        name="api-token-revoke",
+    ),
     path("studies/", include("trials.urls")),
     path("participants/", include("patients.urls")),
     path("capture/", include("assessments.urls")),

@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from signatures.fields import SigningPasswordSerializerField
 from signatures.services import SignatureError
 from trials import access
 from trials.models import Site
@@ -135,7 +136,7 @@ def eligibility(request, pk: int):
 
 
 class EligibilitySignSerializer(serializers.Serializer):
-    password = serializers.CharField()
+    password = SigningPasswordSerializerField()
     meaning = serializers.ChoiceField(choices=["eligibility confirmed"])
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from signatures.fields import SigningPasswordField
 from trials.models import AnswerType
 
 from .models import Sex
@@ -77,9 +78,7 @@ class EligibilityForm(forms.Form):
 
 
 class SignForm(forms.Form):
-    password = forms.CharField(
-        label=_("Your password"),
-        widget=forms.PasswordInput,
+    password = SigningPasswordField(
         help_text=_("Re-enter your password to sign (21 CFR Part 11)."),
     )
 

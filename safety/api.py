@@ -23,6 +23,7 @@ from audit.editing import StaleRecord
 from config.api import Conflict
 from patients.models import ScheduledVisit
 from patients.selectors import get_participant_or_404
+from signatures.fields import SigningPasswordSerializerField
 from signatures.models import Meaning
 from signatures.services import SignatureError
 from trials import access
@@ -315,7 +316,7 @@ def adverse_event_detail(request, pk: int):
 
 
 class SignSerializer(serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False)
+    password = SigningPasswordSerializerField()
     meaning = serializers.ChoiceField(choices=[Meaning.REVIEWED.value])
     row_version = serializers.IntegerField(
         required=False, help_text="The version reviewed: refused with 409 if the AE changed."

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.editing import ChangeControlledForm
 from patients.models import ScheduledVisit
+from signatures.fields import SigningPasswordField
 
 from .models import CLINICAL_FIELDS, DEADLINE_FIELDS, AdverseEvent, Grade, Relationship
 
@@ -77,11 +78,7 @@ class SignForm(forms.Form):
         label=_("I confirm the grade, seriousness and relationship shown above."),
         required=True,
     )
-    password = forms.CharField(
-        label=_("Your password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    password = SigningPasswordField()
     row_version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import lockout
 from audit.tracking import acting
 
 from .models import Signature
@@ -36,9 +37,18 @@ def standing_signature(obj, meaning: str) -> Signature | None:
 
 @transaction.atomic
 def sign(*, obj, user, password: str, meaning: str) -> Signature:
-    """Sign `obj` after re-entry of the signer's password (Part 11 §11.200(a)(1))."""
-    if not password or not user.check_password(password):
-        raise SignatureError(_("The password is not correct. The record was not signed."))
+    """Sign `obj` after re-entry of the signer's password (Part 11 §11.200(a)(1)).
+
+    The password is checked as a log-in is (accounts.lockout): exactly as typed, and a
+    wrong one counts towards locking the account (§11.300(d)).
+    """
+    try:
+        if not lockout.signing_password_is_right(user, password):
+            raise SignatureError(_("The password is not correct. The record was not signed."))
+    except lockout.AccountLocked as exc:
+        raise SignatureError(
+            _("Your account is locked after failed password attempts. The record was not signed.")
+        ) from exc
     void_signatures(obj, reason=_("Superseded by a new signature"), user=user, meaning=meaning)
     with acting(user, f"Signed: {meaning}"):
         return Signature.objects.create(

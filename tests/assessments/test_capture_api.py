@@ -2,8 +2,8 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
+from accounts.tokens import issue_token
 from assessments.models import InstrumentAlert, InstrumentResponse, SteroidDose, TregPanel
 from tests.assessments.helpers_capture import (
     HAMD_ZERO,
@@ -168,13 +168,13 @@ def test_the_api_applies_the_page_permissions(cast, client_for):
 
 def test_token_authentication_works(cast, client):
     p = participant()
-    token = Token.objects.create(user=cast.cora)
+    _token, key = issue_token(user=cast.cora, name="test")
     body = {"visit_date": p.baseline_date.isoformat(), "answers": rpdai()}
     response = client.post(
         reverse("api-visit-form", args=[p.pk, "W0", "RPDAI"]),
         body,
         content_type="application/json",
-        headers={"Authorization": f"Token {token.key}"},
+        headers={"Authorization": f"Token {key}"},
     )
     assert response.status_code == 201
 

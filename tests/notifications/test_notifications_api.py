@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
+from accounts.tokens import issue_token
 from notifications import services
 from notifications.models import Notification
 from safety import services as safety
@@ -71,8 +71,8 @@ def test_someone_without_a_membership_sees_an_empty_list(cast, client_for):
 
 
 def test_a_token_authenticates_the_same_list(cast):
-    token = Token.objects.create(user=cast.coordinator)
-    answer = Client().get(URL, HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = issue_token(user=cast.coordinator, name="test")
+    answer = Client().get(URL, HTTP_AUTHORIZATION=f"Token {key}")
     assert answer.status_code == 200
     assert (
         answer.json()["count"]
