@@ -166,7 +166,7 @@ class TregPanel(VisitRecord):
     treg_per_ul = models.DecimalField(_("Treg /µL"), max_digits=9, decimal_places=1)
     tcon_per_ul = models.DecimalField(_("Tcon /µL"), max_digits=9, decimal_places=1)
     treg_tcon_ratio = models.DecimalField(
-        _("Treg/Tcon ratio"), max_digits=10, decimal_places=3, null=True, blank=True
+        _("Treg/Tcon ratio"), max_digits=11, decimal_places=4, null=True, blank=True
     )
     treg_pct_change = models.DecimalField(
         _("Treg % change from baseline (points)"),
