@@ -39,6 +39,10 @@ class VisitRecord(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     #: Optimistic lock: bumped by every edit; a form loaded at an older version is refused.
     row_version = models.PositiveIntegerField(default=1)
+    #: Soft checks (assessments.checks) the user confirmed for the values saved:
+    #: [{"check": id, "item": code, "value": "..."}]. Audited with the record, so the trail
+    #: says who confirmed which unusual value.
+    confirmed_checks = models.JSONField(_("confirmed checks"), default=list, blank=True)
 
     objects = ParticipantRecordQuerySet.as_manager()
 
