@@ -192,22 +192,28 @@ def instrument_alerts(rules: RulesByVersion, *, now: datetime, lookback: timedel
     """A standing instrument alert: notify at once (lead times do not apply).
 
     Every alert goes to the investigators covering the participant's site, with or without
-    a rule; each rule of the participant's version adds its other roles."""
+    a rule; the rules of the participant's version add their roles. One reminder per alert,
+    with no rule, so that a person holding two of those roles is told once."""
     candidates = InstrumentAlert.objects.filter(
         code__in=instruments.alert_codes(),
         cleared_at__isnull=True,
         raised_at__gte=now - lookback,
         raised_at__lte=now,
     ).select_related("participant__site__study", "response")
-    event = ReminderEvent.PHQ9_SELF_HARM
     for alert in candidates:
         local = alert.raised_at.astimezone(zone(alert.participant.site.timezone)).date()
-        at = alert.raised_at
-        yield Due(None, alert, alert.participant, local, due_at=at, event=event, notify=ALERT_ROLES)
-        for rule in rules.get(alert.participant.protocol_version_id, []):
-            added = tuple(role for role in rule.notify if role not in ALERT_ROLES)
-            if added:
-                yield Due(rule, alert, alert.participant, local, due_at=at, notify=added)
+        added = [
+            role for r in rules.get(alert.participant.protocol_version_id, []) for role in r.notify
+        ]
+        yield Due(
+            None,
+            alert,
+            alert.participant,
+            local,
+            due_at=alert.raised_at,
+            event=ReminderEvent.PHQ9_SELF_HARM,
+            notify=tuple(dict.fromkeys([*ALERT_ROLES, *added])),
+        )
 
 
 FINDERS = {

@@ -12,7 +12,12 @@ from django.utils import timezone
 
 from assessments import services
 from tests.assessments.helpers_capture import HAMD_ZERO, PHQ_ZERO
-from tests.factories import PROTOCOL_DIR, enrolled_participant, load_demo_protocol
+from tests.factories import (
+    PROTOCOL_DIR,
+    MembershipFactory,
+    enrolled_participant,
+    load_demo_protocol,
+)
 from tests.notifications.helpers_reminders import FAST_HASHERS, recipients, recorded, staff, sweep
 from trials.models import ReminderRule, Role, Site
 from trials.protocol_file import parse_protocol
@@ -102,3 +107,13 @@ def test_a_hamd17_suicide_item_of_1_raises_no_alert():
     enter(version, "HAMD17", HAMD_ZERO | {"H3": 1}, cast["coordinator"])
     sweep_now()
     assert recorded(ALERT_EVENT) == []
+
+
+def test_someone_both_investigator_and_notified_coordinator_is_told_once():
+    version = load_demo_protocol("ld-il2-mood.yaml")
+    cast = people(version)
+    site = version.study.sites.get(code="OSR")
+    MembershipFactory(user=cast["coordinator"], study=version.study, site=site, role="investigator")
+    enter(version, "HAMD17", HAMD_ZERO | {"H3": 4}, cast["coordinator"])
+    sweep_now()
+    assert recipients(ALERT_EVENT) == ["cody", "ines", "ivo"]
