@@ -4,6 +4,13 @@ The same services and permission layer as the pages: a participant outside the u
 studies and sites is 404, a monitor's write is 403, bad input is 400 `{"errors": {field:
 [messages]}}` keyed by field or instrument item code, a stale write is 409. Decimal values
 are answered as strings, as DRF does, so no precision is lost on the way.
+
+Plausibility (assessments.checks): a value beyond its hard limits is an error like any
+other. A value beyond its soft limits must be confirmed: the body lists the fields
+confirmed in `"confirm": [field codes]`; an unconfirmed one answers 400 with the warnings
+beside the errors, `{"errors": {...}, "warnings": {field: [messages]}}` (errors holds
+"non_field_errors" when nothing else is wrong, so a client reading only errors still sees
+why), and nothing is saved. Confirmations are stored with the record and audited.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +27,7 @@ from patients.models import ScheduledVisit
 from patients.selectors import get_participant_or_404
 
 from . import dosing, entry, instruments, selectors, services
+from .checks import Unconfirmed
 from .form_codes import INSTRUMENT_CODES, TREG_PANEL
 from .models import InjectionSite, LocalReaction
 
@@ -82,11 +90,24 @@ class FormCaptureSerializer(serializers.Serializer):
     reason_for_change = serializers.CharField(
         required=False, allow_blank=True, help_text="Required to change a saved form."
     )
+    confirm = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Field codes whose warnings (soft limits) the user confirmed.",
+    )
 
 
 def _errors(message_dict: dict, names: dict | None = None) -> dict:
     names = {"__all__": "non_field_errors", **(names or {})}
     return {names.get(key, key): messages for key, messages in message_dict.items()}
+
+
+def _refusal(exc: ValidationError, names: dict | None = None) -> Response:
+    """400 with the errors, and the warnings still to confirm when there are some."""
+    data = {"errors": _errors(exc.message_dict, names)}
+    if isinstance(exc, Unconfirmed):
+        data["warnings"] = _errors(exc.warnings, names)
+    return Response(data, status=status.HTTP_400_BAD_REQUEST)
 
 
 def _text(value):
@@ -144,7 +165,9 @@ def form_payload(form_code: str, captured: entry.Captured) -> dict:
     responses={
         201: OpenApiResponse(description="Entered: {form, id, visit, visit_date, total?, ...}"),
         200: OpenApiResponse(description="Corrected (row_version and reason_for_change given)"),
-        400: OpenApiResponse(description='{"errors": {field or item code: [messages]}}'),
+        400: OpenApiResponse(
+            description='{"errors": {field or item code: [messages]}, "warnings"?: {...}}'
+        ),
         409: OpenApiResponse(description="Saved by someone else since row_version"),
     },
 )
@@ -175,9 +198,10 @@ def capture_visit_form(request, pk: int, code: str, form: str):
             user=request.user,
             expected_version=body.validated_data.get("row_version"),
             reason=body.validated_data.get("reason_for_change", ""),
+            confirm=body.validated_data.get("confirm", ()),
         )
     except ValidationError as exc:
-        raise serializers.ValidationError(_errors(exc.message_dict)) from exc
+        return _refusal(exc)
     except StaleRecord as exc:
         raise Conflict(exc.message()) from exc
     return Response(
@@ -212,6 +236,11 @@ class DoseRecordSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
     row_version = serializers.IntegerField(required=False, allow_null=True)
     reason_for_change = serializers.CharField(required=False, allow_blank=True)
+    confirm = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text='Fields whose warnings the user confirmed, e.g. ["dose"].',
+    )
 
 
 #: Service (model) field names → the API's names.
@@ -221,6 +250,7 @@ DOSE_FIELDS = {
     "actual_dose": "dose",
     "reason_not_given": "reason",
 }
+API_TO_DOSE_FIELDS = {api: model for model, api in DOSE_FIELDS.items()}
 
 
 def dose_payload(record, adherence: dosing.Adherence) -> dict:
@@ -254,7 +284,7 @@ def dose_payload(record, adherence: dosing.Adherence) -> dict:
     responses={
         201: OpenApiResponse(description="Recorded"),
         200: OpenApiResponse(description="Corrected"),
-        400: OpenApiResponse(description='{"errors": {field: [messages]}}'),
+        400: OpenApiResponse(description='{"errors": {field: [messages]}, "warnings"?: {...}}'),
         409: OpenApiResponse(description="Saved by someone else since row_version"),
     },
 )
@@ -290,9 +320,10 @@ def record_dose(request, pk: int):
             reason_not_given=data.get("reason", ""),
             expected_version=data.get("row_version"),
             reason=data.get("reason_for_change", ""),
+            confirm=[API_TO_DOSE_FIELDS.get(name, name) for name in data.get("confirm", ())],
         )
     except ValidationError as exc:
-        raise serializers.ValidationError(_errors(exc.message_dict, DOSE_FIELDS)) from exc
+        return _refusal(exc, DOSE_FIELDS)
     except StaleRecord as exc:
         raise Conflict(exc.message()) from exc
     record = captured.record

@@ -3,10 +3,12 @@
 Pure functions on Decimals (floats would put 0.30000000000000004 into a clinical record).
 Inputs may be Decimals, ints, floats or numeric strings (HTML forms). Results are rounded
 once, at the end, half up as clinical reports do: cells/µL to 0.1, percentages to 0.01,
-% changes to 0.1, ratios and mg/kg to 0.001; decisions (the steroid-sparing threshold) use
-exact values, never rounded ones. Definitions as DESIGN.md gives them ("Treg panel": dual
-platform, Treg = CD4+CD25hiCD127lo, absolute counts a percentage of absolute CD4+; "Steroid
-dose": prednisone-equivalent factors, >= 25 % reduction = the RP study's sparing outcome).
+% changes to 0.1, the Treg/Tcon ratio to 0.0001 (ratios are small: 5 % / 80 % is 0.0625,
+and three places would lose a significant digit), mg/kg to 0.001; decisions (the
+steroid-sparing threshold) use exact values, never rounded ones. Definitions as DESIGN.md
+gives them ("Treg panel": dual platform, Treg = CD4+CD25hiCD127lo, absolute counts a
+percentage of absolute CD4+; "Steroid dose": prednisone-equivalent factors, >= 25 %
+reduction = the RP study's sparing outcome).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ ALL = "__all__"
 CELLS = Decimal("0.1")
 PERCENT = Decimal("0.01")
 CHANGE = Decimal("0.1")
-RATIO = Decimal("0.001")
+TREG_TCON_RATIO = Decimal("0.0001")
+MG_PER_KG = Decimal("0.001")
 HUNDRED = Decimal(100)
 
 
@@ -175,7 +178,7 @@ def derive_treg(
         cd4 = _decimal(cd4_pct_of_lymphocytes) / HUNDRED * lymphocytes
     treg = treg_pct / HUNDRED * cd4
     tcon = tcon_pct / HUNDRED * cd4
-    ratio = None if tcon == 0 else _round(treg_pct / tcon_pct, RATIO)
+    ratio = None if tcon == 0 else _round(treg_pct / tcon_pct, TREG_TCON_RATIO)
     treg_per_ul = _round(treg, CELLS)
     derived = TregDerived(
         lymphocytes_per_ul=lymphocytes,
@@ -236,7 +239,7 @@ def mg_per_kg(pred_eq, weight_kg=None) -> Decimal | None:
     weight = _decimal(weight_kg)
     if weight <= 0:
         raise ValueError(_("Body weight must be more than 0 kg."))
-    return _round(_decimal(pred_eq) / weight, RATIO)
+    return _round(_decimal(pred_eq) / weight, MG_PER_KG)
 
 
 def is_steroid_sparing_response(baseline, current) -> bool:

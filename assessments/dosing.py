@@ -6,6 +6,7 @@ the participant's row lock first, and edits through `audit.editing.update_record
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,12 +18,14 @@ from django.utils.translation import gettext as _
 from audit.editing import update_record
 from patients.models import DoseStatus, Participant, PlannedDose
 
+from .checks import DOSE_CHECKS, Unconfirmed, evaluate
 from .entry import (
     ALL,
     Captured,
     add_error,
     as_date,
     is_blank,
+    merge_errors,
     model_value,
     refuse_if_stale,
     require_capture,
@@ -47,9 +50,14 @@ def record_dose(
     reason_not_given: str = "",
     expected_version: int | None = None,
     reason: str = "",
+    confirm: Iterable[str] = (),
 ) -> Captured:
     """Record a planned dose as given (on its real date, which may be another day) or not
-    given (with why). Correcting a recorded dose needs `reason` and a current version."""
+    given (with why). Correcting a recorded dose needs `reason` and a current version.
+
+    A dose given other than the planned one is refused with `Unconfirmed` unless
+    "actual_dose" is in `confirm`, and ten times the plan or more is refused outright
+    (assessments.checks.DOSE_LIMITS)."""
     participant = planned_dose.participant
     require_capture(user, participant)
     reason = (reason or "").strip()
@@ -123,6 +131,17 @@ def record_dose(
                 "notes": (notes or "").strip(),
                 "reason_not_given": (reason_not_given or "").strip(),
             }
+        outcome = evaluate(
+            DOSE_CHECKS,
+            values,
+            confirm=confirm,
+            context={"planned_dose": dose.dose},
+            previously_confirmed=existing.confirmed_checks if existing is not None else (),
+            skip=errors,
+        )
+        merge_errors(errors, outcome.errors)
+        if outcome.warnings:
+            raise Unconfirmed(errors, outcome.warnings)
         if errors:
             raise ValidationError(errors)
 
@@ -142,7 +161,7 @@ def record_dose(
         record = save_record(
             DoseAdministration,
             existing,
-            values,
+            {**values, "confirmed_checks": outcome.confirmed},
             user=user,
             reason=entry_reason,
             planned_dose=dose,

@@ -4,6 +4,10 @@ The forms only parse (dates, numbers, choices); the rules, scores and derived va
 the services' (the API uses the same ones), whose `ValidationError` is put back onto the
 form with `show_errors`, keyed by field. Every field keeps what the user typed: instrument
 items are text inputs so that "7" on a 0-4 item comes back as "7" with its message.
+
+A value outside its soft limits (assessments.checks) comes back with its warning under the
+field and a "confirm" checkbox right after it (`confirm_<field>`); ticking it and saving
+again passes the field in the service's `confirm`.
 """
 
 from crispy_forms.bootstrap import InlineRadios
@@ -17,6 +21,7 @@ from .instruments.base import BOOLEAN, CHOICE
 from .models import InjectionSite, LocalReaction, SteroidDrug, TregPanel
 
 YES, NO = "yes", "no"
+CONFIRM_PREFIX = "confirm_"
 YES_NO = [(YES, _("Yes")), (NO, _("No"))]
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -46,6 +51,13 @@ class VersionedForm(forms.Form):
             # someone else since, which the service reports as a conflict (not "reason?").
             loaded_blank = self.is_bound and not self.data.get(self.add_prefix("row_version"))
             self.fields["reason_for_change"].required = not loaded_blank
+        if self.is_bound:
+            # A confirmation ticked on the page that warned stays ticked if the form comes
+            # back again (another field still wrong).
+            for key in list(self.data):
+                name = key.removeprefix(self.add_prefix(CONFIRM_PREFIX))
+                if key != name and name in self.fields:
+                    self._add_confirm(name)
 
     @property
     def helper(self) -> FormHelper:
@@ -66,12 +78,48 @@ class VersionedForm(forms.Form):
     def editing(self) -> bool:
         return self.record is not None
 
-    def show_errors(self, exc: ValidationError) -> None:
-        """Put a service's errors next to their fields (others at the top of the form)."""
+    def show_errors(self, exc: ValidationError, names: dict | None = None) -> None:
+        """Put a service's errors next to their fields (others at the top of the form), and
+        its warnings still to confirm under their fields, each with a confirm checkbox.
+        `names` maps the service's keys to this form's field names where they differ."""
+        names = names or {}
         for key, messages in exc.message_dict.items():
+            key = names.get(key, key)
             target = key if key in self.fields else None
             for message in messages:
                 self.add_error(target, message)
+        for key, messages in getattr(exc, "warnings", {}).items():
+            key = names.get(key, key)
+            target = key if key in self.fields else None
+            for message in messages:
+                self.add_error(target, message)
+            if target is not None:
+                self._add_confirm(target)
+
+    def _add_confirm(self, name: str) -> None:
+        """A checkbox right after the field `name`: "this unusual value is correct"."""
+        confirm = CONFIRM_PREFIX + name
+        if confirm in self.fields:
+            return
+        checkbox = forms.BooleanField(
+            label=_("I checked this value: it is correct"), required=False
+        )
+        fields = {}
+        for key, field in self.fields.items():
+            fields[key] = field
+            if key == name:
+                fields[confirm] = checkbox
+        self.fields = fields
+
+    def confirmed(self) -> list[str]:
+        """The fields whose warning the user confirmed by ticking its checkbox."""
+        prefix = self.add_prefix(CONFIRM_PREFIX)
+        ticked = {"on", "true", "1", "yes"}
+        return [
+            key.removeprefix(prefix)
+            for key, value in self.data.items()
+            if key.startswith(prefix) and str(value).lower() in ticked
+        ]
 
     def keep_input_after_conflict(self, current) -> None:
         """After a stale save: keep every value typed but carry the version now saved, so

@@ -16,6 +16,7 @@ next to their fields and the API answers them as 400 `{"errors": ...}`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -27,6 +28,7 @@ from audit.tracking import acting
 from patients.models import Participant, ScheduledVisit, VisitStatus
 
 from . import instruments
+from .checks import FORM_CHECKS, Unconfirmed, evaluate
 from .dosing import Adherence, adherence, dose_state, record_dose
 from .entry import (
     ALL,
@@ -127,13 +129,16 @@ def capture_form(
     user,
     expected_version: int | None = None,
     reason: str = "",
+    confirm: Iterable[str] = (),
 ) -> Captured:
     """Enter or correct one form at one visit; the first form dates the visit.
 
     `expected_version` is the record's `row_version` the user's form was loaded at (None for
     a blank form): a record saved since is refused with StaleRecord. Correcting a saved
     record needs `reason`, as does moving a visit date already recorded. A visit date
-    outside the window is accepted and makes the visit a protocol deviation."""
+    outside the window is accepted and makes the visit a protocol deviation. A value outside
+    its soft limits (assessments.checks) is refused with `Unconfirmed` unless its item is in
+    `confirm`; the confirmations are stored on the record."""
     require_capture(user, participant)
     reason = (reason or "").strip()
     if form_code not in CAPTURE_FORMS:
@@ -187,6 +192,16 @@ def capture_form(
         else:
             values, value_errors = clean_steroid(answers, day)
         merge_errors(errors, value_errors)
+        outcome = evaluate(
+            FORM_CHECKS.get(form_code, ()),
+            values,
+            confirm=confirm,
+            previously_confirmed=existing.confirmed_checks if existing is not None else (),
+            skip=errors,
+        )
+        merge_errors(errors, outcome.errors)
+        if outcome.warnings:
+            raise Unconfirmed(errors, outcome.warnings)
         if errors:
             raise ValidationError(errors)
 
@@ -202,6 +217,8 @@ def capture_form(
                     {"reason_for_change": [_("Give a reason for changing saved data.")]}
                 )
 
+        if form_code in FORM_CHECKS:
+            values = {**values, "confirmed_checks": outcome.confirmed}
         if visit.actual_date != day:
             visit = _date_visit(
                 visit, day, user=user, reason=reason or f"Visit date entered with {form_code}"

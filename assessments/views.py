@@ -119,6 +119,7 @@ def visit_form(request, pk: int, code: str, form_code: str):
                     user=request.user,
                     expected_version=form.cleaned_data["row_version"],
                     reason=form.cleaned_data["reason_for_change"],
+                    confirm=form.confirmed(),
                 )
             except ValidationError as exc:
                 form.show_errors(exc)
@@ -267,6 +268,7 @@ def dose_record(request, pk: int, dose_pk: int):
                     user=request.user,
                     expected_version=form.cleaned_data["row_version"],
                     reason=form.cleaned_data["reason_for_change"],
+                    confirm=form.confirmed(),
                     **form.values(),
                 )
             except ValidationError as exc:

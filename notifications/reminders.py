@@ -10,12 +10,18 @@ index serves, so that a sweep costs what is due, not what the study holds:
 | dose_due | planned doses in the coming days | dose_planned_date_idx |
 | sae_report_due | open report deadlines near now | ae_*_due_open_idx (one per kind) |
 | ae_unreviewed | AEs awaiting review since long enough | ae_awaiting_review_idx |
-| phq9_self_harm | standing self-harm alerts raised recently | instrument_alert_standing_idx |
+| phq9_self_harm | standing instrument alerts raised recently | instrument_alert_standing_idx |
 
 "Today" is the site's today: the query range is widened by a day on each side so that it
 covers every time zone, then each candidate is checked against its own site's calendar.
 Ranges are bounded below by the look-back (conf.lookback), which is how far a late sweep
 still catches up. Rules apply per participant's protocol version.
+
+Instrument alerts (suicidality / self-harm: PHQ-9 item 9, HAM-D 17 item 3) are the one
+event no protocol can silence: they reach the site's investigators whether or not the
+protocol has a rule for them, and a rule only adds recipients. The event keeps its first
+name, `phq9_self_harm`, because protocol files and stored rules and notifications use it;
+it stands for every instrument's suicidality alert.
 """
 
 from collections.abc import Iterable, Iterator
@@ -26,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import models
 
-from assessments.instruments.phq9 import SELF_HARM_ALERT
+from assessments import instruments
 from assessments.models import InstrumentAlert
 from patients.models import (
     DoseStatus,
@@ -37,7 +43,7 @@ from patients.models import (
     VisitStatus,
 )
 from safety.models import DEADLINE_FIELDS, AdverseEvent, DeadlineKind
-from trials.models import ReminderEvent, ReminderRule, VersionStatus
+from trials.models import ReminderEvent, ReminderRule, Role, VersionStatus
 
 #: The widest gap between UTC's date and any site's date.
 ZONE_SLACK = timedelta(days=1)
@@ -47,15 +53,27 @@ RulesByVersion = dict[int, list[ReminderRule]]
 
 @dataclass(frozen=True)
 class Due:
-    """One reminder that is due now, before its recipients are known."""
+    """One reminder that is due now, before its recipients are known.
 
-    rule: ReminderRule
+    `event` and `notify` (membership roles) come from the rule; a reminder no rule stands
+    for (an instrument alert's route to the investigators) has no rule and names them."""
+
+    rule: ReminderRule | None
     obj: models.Model
     participant: Participant
     due_date: date
     due_at: datetime | None = None
     #: For report deadlines: which report (DeadlineKind).
     detail: str = ""
+    event: str = ""
+    notify: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.rule is not None:
+            if not self.event:
+                object.__setattr__(self, "event", self.rule.event)
+            if not self.notify:
+                object.__setattr__(self, "notify", tuple(self.rule.notify))
 
 
 @cache
@@ -166,19 +184,36 @@ def ae_unreviewed(rules: RulesByVersion, *, now: datetime, lookback: timedelta):
                 yield Due(rule, ae, ae.participant, local, due_at=review_due)
 
 
-def phq9_self_harm(rules: RulesByVersion, *, now: datetime, lookback: timedelta):
-    """A standing PHQ-9 item 9 alert: notify at once (lead times do not apply)."""
+#: Who receives an instrument alert whatever the protocol's rules say.
+ALERT_ROLES = (Role.INVESTIGATOR,)
+
+
+def instrument_alerts(rules: RulesByVersion, *, now: datetime, lookback: timedelta):
+    """A standing instrument alert: notify at once (lead times do not apply).
+
+    Every alert goes to the investigators covering the participant's site, with or without
+    a rule; the rules of the participant's version add their roles. One reminder per alert,
+    with no rule, so that a person holding two of those roles is told once."""
     candidates = InstrumentAlert.objects.filter(
-        code=SELF_HARM_ALERT,
+        code__in=instruments.alert_codes(),
         cleared_at__isnull=True,
         raised_at__gte=now - lookback,
         raised_at__lte=now,
-        participant__protocol_version_id__in=rules,
-    ).select_related("participant__site__study")
+    ).select_related("participant__site__study", "response")
     for alert in candidates:
         local = alert.raised_at.astimezone(zone(alert.participant.site.timezone)).date()
-        for rule in rules[alert.participant.protocol_version_id]:
-            yield Due(rule, alert, alert.participant, local, due_at=alert.raised_at)
+        added = [
+            role for r in rules.get(alert.participant.protocol_version_id, []) for role in r.notify
+        ]
+        yield Due(
+            None,
+            alert,
+            alert.participant,
+            local,
+            due_at=alert.raised_at,
+            event=ReminderEvent.PHQ9_SELF_HARM,
+            notify=tuple(dict.fromkeys([*ALERT_ROLES, *added])),
+        )
 
 
 FINDERS = {
@@ -187,7 +222,6 @@ FINDERS = {
     ReminderEvent.DOSE_DUE: dose_due,
     ReminderEvent.SAE_REPORT_DUE: sae_report_due,
     ReminderEvent.AE_UNREVIEWED: ae_unreviewed,
-    ReminderEvent.PHQ9_SELF_HARM: phq9_self_harm,
 }
 
 
@@ -203,8 +237,12 @@ def rules_by_event() -> dict[str, RulesByVersion]:
 
 
 def due_now(*, now: datetime, lookback: timedelta) -> Iterator[Due]:
-    """Everything due at `now`, event by event: one query per event with rules."""
-    for event, rules in rules_by_event().items():
+    """Everything due at `now`, event by event: one query per event with rules, and one for
+    instrument alerts, which are due whether or not any protocol has a rule for them."""
+    grouped = rules_by_event()
+    for event, rules in grouped.items():
         finder = FINDERS.get(event)
         if finder is not None:
             yield from finder(rules, now=now, lookback=lookback)
+    alert_rules = grouped.get(ReminderEvent.PHQ9_SELF_HARM, {})
+    yield from instrument_alerts(alert_rules, now=now, lookback=lookback)

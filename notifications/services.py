@@ -57,7 +57,7 @@ class SendResult:
 def _recipients(dues: list[Due]) -> dict[tuple[int, str], list[Membership]]:
     """Active memberships by (study, role), in one query for the whole sweep."""
     studies = {due.participant.study_id for due in dues}
-    roles = {role for due in dues for role in due.rule.notify}
+    roles = {role for due in dues for role in due.notify}
     members = (
         Membership.objects.active()
         .filter(study_id__in=studies, role__in=roles, user__is_active=True)
@@ -70,9 +70,9 @@ def _recipients(dues: list[Due]) -> dict[tuple[int, str], list[Membership]]:
 
 
 def _covering(members, due: Due):
-    """The members holding one of the rule's roles whose site covers the participant."""
+    """The members holding one of the reminder's roles whose site covers the participant."""
     participant = due.participant
-    for role in due.rule.notify:
+    for role in due.notify:
         for member in members.get((participant.study_id, role), []):
             if member.site_id in (None, participant.site_id):
                 yield member
@@ -81,7 +81,7 @@ def _covering(members, due: Due):
 def _row(due: Due, member: Membership, content_type, message, language: str) -> Notification:
     participant = due.participant
     return Notification(
-        kind=due.rule.event,
+        kind=due.event,
         rule=due.rule,
         recipient_id=member.user_id,
         study_id=participant.study_id,
@@ -120,7 +120,14 @@ def _rows(dues: list[Due]) -> list[Notification]:
             rows.setdefault((*key, row.due_date), row)
     # Inserted in key order: two sweeps at once then take their row locks in the same
     # order, and one waits for the other instead of deadlocking.
-    return [rows[key] for key in sorted(rows)]
+    return [rows[key] for key in sorted(rows, key=_lock_order)]
+
+
+def _lock_order(key: tuple) -> tuple:
+    # A rule-less reminder (an instrument alert's route to the investigators) has no rule
+    # id: it sorts first instead of failing to compare None with an id.
+    kind, rule_id, *rest = key
+    return (kind, -1 if rule_id is None else rule_id, *rest)
 
 
 def sweep(*, now: datetime | None = None, dispatch: bool = True) -> SweepResult:

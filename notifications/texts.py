@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from assessments import instruments
 from safety.models import DeadlineKind
 from trials.models import ReminderEvent
 
@@ -45,7 +46,7 @@ def _visit(due: Due, values: dict) -> tuple[str, str, str]:
         target=visit.target_date.isoformat(),
     )
     label = f"{values['subject']} · {visit.code}"
-    if due.rule.event == ReminderEvent.VISIT_WINDOW_OPENS:
+    if due.event == ReminderEvent.VISIT_WINDOW_OPENS:
         subject = _("[%(study)s] Visit %(visit)s for %(subject)s: window opens %(start)s")
         body = _(
             "The window of visit %(visit)s (%(name)s) for participant %(subject)s at site "
@@ -105,13 +106,16 @@ def _review(due: Due, values: dict) -> tuple[str, str, str]:
 
 
 def _self_harm(due: Due, values: dict) -> tuple[str, str, str]:
-    values.update(when=_when(due.due_at, values["tz"]))
-    subject = _("[%(study)s] URGENT: PHQ-9 self-harm alert for %(subject)s")
+    alert = due.obj
+    declared = instruments.get(alert.response.instrument).item_alert(alert.code)
+    finding = declared.finding if declared else alert.code
+    values.update(when=_when(due.due_at, values["tz"]), finding=finding)
+    subject = _("[%(study)s] URGENT: suicidality alert for %(subject)s")
     body = _(
-        "Participant %(subject)s at site %(site)s reported thoughts of self-harm (PHQ-9 "
-        "item 9 above 0), recorded at %(when)s. Assess the participant without delay."
+        "Participant %(subject)s at site %(site)s reported %(finding)s, recorded at "
+        "%(when)s. Assess the participant without delay."
     )
-    return subject % values, body % values, _("%(subject)s · PHQ-9 alert") % values
+    return subject % values, body % values, _("%(subject)s · suicidality alert") % values
 
 
 COMPOSERS = {
@@ -125,7 +129,7 @@ COMPOSERS = {
 
 
 def link_for(due: Due) -> str:
-    if due.rule.event in (ReminderEvent.SAE_REPORT_DUE, ReminderEvent.AE_UNREVIEWED):
+    if due.event in (ReminderEvent.SAE_REPORT_DUE, ReminderEvent.AE_UNREVIEWED):
         return due.obj.get_absolute_url()
     return reverse("patients:participant", args=[due.participant.pk])
 
@@ -141,7 +145,7 @@ def compose(due: Due, *, language: str) -> Message:
     }
     link = link_for(due)
     with translation.override(language):
-        subject, body, label = COMPOSERS[due.rule.event](due, values)
+        subject, body, label = COMPOSERS[due.event](due, values)
         footer = _("Open: %(url)s") % {"url": conf.site_url() + link}
         body = f"{body}\n\n{footer}\n\n-- \n" + _("An automatic reminder from il2-ecrf.")
     return Message(subject=subject[:255], body=body, label=label[:200], link=link)

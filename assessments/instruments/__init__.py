@@ -5,10 +5,12 @@ imports are checked against); a test keeps the two in step.
 """
 
 from .base import (
+    SELF_HARM_ALERT,
     Band,
     Instrument,
     InstrumentValidationError,
     Item,
+    ItemAlert,
     Score,
 )
 from .hamd17 import HAMD17
@@ -17,12 +19,15 @@ from .rpdai import RPDAI
 from .sledai2k import SLEDAI2K
 
 __all__ = [
+    "SELF_HARM_ALERT",
     "Band",
     "Instrument",
     "InstrumentValidationError",
     "Item",
+    "ItemAlert",
     "Score",
     "UnknownInstrument",
+    "alert_codes",
     "all_instruments",
     "get",
 ]
@@ -50,3 +55,8 @@ def get(code: str) -> Instrument:
 def all_instruments() -> list[Instrument]:
     """Every instrument, ordered by code."""
     return [_REGISTRY[code] for code in sorted(_REGISTRY)]
+
+
+def alert_codes() -> frozenset[str]:
+    """Every alert code some instrument can raise: what the investigators must receive."""
+    return frozenset(alert.code for i in _REGISTRY.values() for alert in i.item_alerts)

@@ -22,6 +22,11 @@ ITEM_TYPES = (BOOLEAN, INTEGER, CHOICE)
 
 ALL = "__all__"  # error key for rules that span several items (Django's NON_FIELD_ERRORS)
 
+#: The suicidality / self-harm alert. Every instrument that asks about suicide or self-harm
+#: raises this one code, so that the reminders sweep and the investigators' routing treat
+#: a PHQ-9 item 9 and a HAM-D item 3 alike (DESIGN.md, "Instruments").
+SELF_HARM_ALERT = "self_harm"
+
 _INTEGER_STRING = re.compile(r"^[+-]?\d+$")
 
 
@@ -144,6 +149,18 @@ def _is_blank(value) -> bool:
 
 
 @dataclass(frozen=True)
+class ItemAlert:
+    """An answer that must reach the investigator at once, whatever the total: `item`
+    answered `at_least` or more raises the alert `code`. `finding` says what was found in
+    words a notification can carry (it names the item, never the answers of other items)."""
+
+    code: str
+    item: str
+    at_least: int
+    finding: str
+
+
+@dataclass(frozen=True)
 class Band:
     """A severity band: totals from `low` to `high` inclusive are called `label`."""
 
@@ -167,6 +184,7 @@ class Instrument:
     recall_period: str
     items: tuple[Item, ...]
     bands: tuple[Band, ...] = ()
+    item_alerts: tuple[ItemAlert, ...] = ()
 
     def __post_init__(self):
         codes = [item.code for item in self.items]
@@ -174,6 +192,9 @@ class Instrument:
             raise ValueError(f"{self.code}: item codes must be unique")
         if ALL in codes:
             raise ValueError(f"{self.code}: {ALL!r} is reserved for cross-item errors")
+        for alert in self.item_alerts:
+            if alert.item not in codes:
+                raise ValueError(f"{self.code}: alert {alert.code!r} names no item {alert.item!r}")
 
     # -- hooks: instrument-specific rules; subclasses override only what they need --------
 
@@ -184,8 +205,18 @@ class Instrument:
         return {}
 
     def alerts(self, answers: dict, total: int) -> tuple[str, ...]:
-        """Findings that must reach the investigator now (e.g. PHQ-9 self-harm thoughts)."""
-        return ()
+        """Findings that must reach the investigator now: the declared `item_alerts` whose
+        item is answered at or above its threshold, each code once."""
+        raised = []
+        for alert in self.item_alerts:
+            value = answers.get(alert.item)
+            if value is not None and value >= alert.at_least and alert.code not in raised:
+                raised.append(alert.code)
+        return tuple(raised)
+
+    def item_alert(self, code: str) -> ItemAlert | None:
+        """The declaration behind an alert code (for the words of its notification)."""
+        return next((alert for alert in self.item_alerts if alert.code == code), None)
 
     def details(self, answers: dict, total: int) -> dict:
         """Instrument-specific facts worth storing with the score."""

@@ -10,13 +10,18 @@ Item 16 (loss of weight) is rated either by history (16A) or from weekly measure
 never both: exactly one of the two must be answered. Both are kept on the 0-2 range
 (the printed scale's "3 = not assessed" on 16B is not a severity, so it is not offered;
 not assessed means answering 16A instead).
+
+Item 3 (suicide) rated 2 or more (wishes to be dead, suicidal ideas or gestures, attempts)
+raises the same "self_harm" alert as PHQ-9 item 9: it must reach the investigator urgently
+whatever the total is.
 """
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .base import ALL, INTEGER, Band, Instrument, Item
+from .base import ALL, INTEGER, SELF_HARM_ALERT, Band, Instrument, Item, ItemAlert
 
+SUICIDE_ITEM = "H3"
 WEIGHT_BY_HISTORY = "H16A"
 WEIGHT_MEASURED = "H16B"
 
@@ -28,7 +33,7 @@ def _scale(code: str, label, top: int, required: bool = True) -> Item:
 ITEMS = (
     _scale("H1", gettext_lazy("1. Depressed mood"), 4),
     _scale("H2", gettext_lazy("2. Feelings of guilt"), 4),
-    _scale("H3", gettext_lazy("3. Suicide"), 4),
+    _scale(SUICIDE_ITEM, gettext_lazy("3. Suicide"), 4),
     _scale("H4", gettext_lazy("4. Insomnia: early in the night"), 2),
     _scale("H5", gettext_lazy("5. Insomnia: middle of the night"), 2),
     _scale("H6", gettext_lazy("6. Insomnia: early hours of the morning"), 2),
@@ -84,4 +89,12 @@ HAMD17 = _HAMD17(
     recall_period=gettext_lazy("the past week"),
     items=ITEMS,
     bands=BANDS,
+    item_alerts=(
+        ItemAlert(
+            SELF_HARM_ALERT,
+            SUICIDE_ITEM,
+            2,
+            gettext_lazy("suicidal ideas or acts (HAM-D 17 item 3, suicide, rated 2 or more)"),
+        ),
+    ),
 )

@@ -13,10 +13,9 @@ scored (DESIGN.md, "Instruments").
 
 from django.utils.translation import gettext_lazy
 
-from .base import INTEGER, Band, Instrument, Item
+from .base import INTEGER, SELF_HARM_ALERT, Band, Instrument, Item, ItemAlert
 
 SELF_HARM_ITEM = "P9"
-SELF_HARM_ALERT = "self_harm"
 DIFFICULTY_ITEM = "P10"
 
 FREQUENCY = gettext_lazy(
@@ -91,9 +90,6 @@ BANDS = (
 
 
 class _PHQ9(Instrument):
-    def alerts(self, answers, total):
-        return (SELF_HARM_ALERT,) if answers[SELF_HARM_ITEM] > 0 else ()
-
     def details(self, answers, total):
         return {"difficulty": answers.get(DIFFICULTY_ITEM)}
 
@@ -104,4 +100,14 @@ PHQ9 = _PHQ9(
     recall_period=gettext_lazy("the last 2 weeks"),
     items=ITEMS,
     bands=BANDS,
+    item_alerts=(
+        ItemAlert(
+            SELF_HARM_ALERT,
+            SELF_HARM_ITEM,
+            1,
+            gettext_lazy(
+                "thoughts of self-harm or of being better off dead (PHQ-9 item 9 above 0)"
+            ),
+        ),
+    ),
 )

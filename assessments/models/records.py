@@ -39,6 +39,10 @@ class VisitRecord(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     #: Optimistic lock: bumped by every edit; a form loaded at an older version is refused.
     row_version = models.PositiveIntegerField(default=1)
+    #: Soft checks (assessments.checks) the user confirmed for the values saved:
+    #: [{"check": id, "item": code, "value": "..."}]. Audited with the record, so the trail
+    #: says who confirmed which unusual value.
+    confirmed_checks = models.JSONField(_("confirmed checks"), default=list, blank=True)
 
     objects = ParticipantRecordQuerySet.as_manager()
 
@@ -166,7 +170,7 @@ class TregPanel(VisitRecord):
     treg_per_ul = models.DecimalField(_("Treg /µL"), max_digits=9, decimal_places=1)
     tcon_per_ul = models.DecimalField(_("Tcon /µL"), max_digits=9, decimal_places=1)
     treg_tcon_ratio = models.DecimalField(
-        _("Treg/Tcon ratio"), max_digits=10, decimal_places=3, null=True, blank=True
+        _("Treg/Tcon ratio"), max_digits=11, decimal_places=4, null=True, blank=True
     )
     treg_pct_change = models.DecimalField(
         _("Treg % change from baseline (points)"),

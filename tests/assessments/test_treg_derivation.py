@@ -23,7 +23,7 @@ def messages(errors):
 
 def test_a_typical_panel_is_derived_as_computed_by_hand():
     # CD4 = 40 % of 1500 = 600 /µL; Treg = 5.5 % of 600 = 33 /µL; Tcon = 90 % of 600 = 540 /µL;
-    # Treg/Tcon = 33 / 540 = 0.0611... -> 0.061
+    # Treg/Tcon = 33 / 540 = 0.06111... -> 0.0611
     panel = derive_treg(
         lymphocytes_per_ul=1500,
         cd4_pct_of_lymphocytes=40,
@@ -33,7 +33,7 @@ def test_a_typical_panel_is_derived_as_computed_by_hand():
     assert panel.cd4_per_ul == D("600.0")
     assert panel.treg_per_ul == D("33.0")
     assert panel.tcon_per_ul == D("540.0")
-    assert panel.treg_tcon_ratio == D("0.061")
+    assert panel.treg_tcon_ratio == D("0.0611")
     assert panel.treg_pct_change is None and panel.treg_per_ul_change_pct is None
 
 
@@ -43,13 +43,13 @@ def test_a_measured_cd4_count_wins_over_the_cd4_percentage():
     assert panel.treg_per_ul == D("38.5")
 
 
-def test_counts_are_rounded_to_a_tenth_of_a_cell_and_the_ratio_to_three_places():
-    # 4.37 % of 623 = 27.2251; 85.55 % of 623 = 532.9765; 4.37 / 85.55 = 0.05108...
+def test_counts_are_rounded_to_a_tenth_of_a_cell_and_the_ratio_to_four_places():
+    # 4.37 % of 623 = 27.2251; 85.55 % of 623 = 532.9765; 4.37 / 85.55 = 0.051081...
     panel = derive_treg(
         lymphocytes_per_ul=1400, cd4_per_ul=623, treg_pct_of_cd4="4.37", tcon_pct_of_cd4="85.55"
     )
     assert (panel.treg_per_ul, panel.tcon_per_ul) == (D("27.2"), D("533.0"))
-    assert panel.treg_tcon_ratio == D("0.051")
+    assert panel.treg_tcon_ratio == D("0.0511")
 
 
 def test_a_count_exactly_half_way_rounds_up_as_clinical_reports_do():

@@ -168,7 +168,7 @@ def test_treg_derived_values_and_change_from_baseline(cast, client_for):
     w0 = TregPanel.objects.get(scheduled_visit__code="W0")
     w4 = TregPanel.objects.get(scheduled_visit__code="W4")
     assert (w0.treg_per_ul, w0.tcon_per_ul) == (Decimal("40.0"), Decimal("480.0"))
-    assert w0.treg_tcon_ratio == Decimal("0.083")
+    assert w0.treg_tcon_ratio == Decimal("0.0833")
     assert w0.treg_pct_change is None
     assert w4.treg_per_ul == Decimal("56.0")
     assert w4.treg_pct_change == Decimal("3.00")

@@ -252,7 +252,8 @@ def test_a_cleared_phq9_alert_is_not_notified(cast, phq9_participant):
     assert recorded("phq9_self_harm") == []
 
 
-def test_rules_of_a_protocol_without_the_event_write_nothing(cast):
+def test_a_protocol_without_the_alert_rule_still_alerts_the_sites_investigators(cast):
+    # Issue 10, item 15: an instrument alert reaches the investigators whatever the rules.
     raise_alert(cast.participant, cast.coordinator, at(2025, 1, 6, 11, 0))
     sweep(at(2025, 1, 6, 11, 1))
-    assert recorded("phq9_self_harm") == []
+    assert recipients("phq9_self_harm") == ["ivy"]
