@@ -25,7 +25,7 @@ from tests.assessments.helpers_capture import (
     treg,
     visit,
 )
-from tests.factories import load_demo_protocol
+from tests.factories import PROTOCOL_DIR
 from tests.patients.journey_helpers import (
     RP_YES,
     eligible_and_confirmed,
@@ -146,20 +146,35 @@ def test_a_visit_form_refuses_an_edge_visit_date_through_the_api(cast, client_fo
     assert visit(p, "W4").actual_date is None
 
 
-def test_the_hamd_form_refuses_a_visit_date_before_the_study(cast):
-    p = participant(version=load_demo_protocol("ld-il2-mood.yaml"))
-    staff(p.study, "mara", Role.COORDINATOR)
-    user = p.study.memberships.get(user__username="mara").user
+def mood_like_version(form_code: str):
+    """The MOOD design with `form_code` where it has HAM-D (as the instrument tests do)."""
+    from trials.protocol_file import parse_protocol
+    from trials.services import load_protocol
+
+    text = (PROTOCOL_DIR / "ld-il2-mood.yaml").read_text(encoding="utf-8")
+    if form_code != "HAMD17":
+        text = text.replace("HAMD17", form_code).replace("LDIL2-MOOD", f"LDIL2-{form_code}")
+    text = text.replace("blinding: double", "blinding: open")
+    version, _created = load_protocol(parse_protocol(text), activate=True)
+    return version
+
+
+@pytest.mark.parametrize("form", ["HAMD17", "PHQ9", "SLEDAI2K"])
+@pytest.mark.parametrize("day", [date(1, 1, 1), date(9999, 12, 31)])
+def test_the_instrument_forms_refuse_an_edge_visit_date(cast, form, day):
+    p = participant(version=mood_like_version(form))
+    user = staff(p.study, "mara", Role.COORDINATOR)
     with pytest.raises(ValidationError) as refused:
         capture.capture_form(
             participant=p,
-            visit=visit(p, "W0"),
-            form_code="HAMD17",
-            visit_date=date(1, 1, 1),
-            answers=HAMD_ZERO,
+            visit=visit(p, "W1"),
+            form_code=form,
+            visit_date=day,
+            answers=HAMD_ZERO if form == "HAMD17" else {},
             user=user,
         )
     assert "visit_date" in refused.value.message_dict
+    assert visit(p, "W1").actual_date is None
 
 
 def test_a_visit_before_the_participants_consent_is_refused(cast):
@@ -320,3 +335,68 @@ def test_the_plots_leave_out_a_sample_dated_outside_the_participants_study_perio
     plots = panel_context(Participant.objects.get(pk=p.pk), cast.cora)["plots"]
     assert plots["treg"]["pct"] == []
     assert page.status_code == 200
+
+
+def test_an_ae_follow_up_through_the_api_refuses_an_edge_end_date(cast, client_for):
+    p = participant()
+    adverse_event = safety_services.report_adverse_event(
+        participant=p,
+        user=cast.cora,
+        **ae_fields(
+            onset_date=p.baseline_date,
+            awareness_at=ae_fields()["awareness_at"].replace(
+                year=p.baseline_date.year, month=p.baseline_date.month, day=p.baseline_date.day
+            ),
+        ),
+    )
+    response = client_for(cast.cora).patch(
+        reverse("api-adverse-event", args=[adverse_event.pk]),
+        {
+            "end_date": "0001-01-01",
+            "ongoing": False,
+            "outcome": "RECOVERED/RESOLVED",
+            "row_version": adverse_event.row_version,
+            "reason_for_change": "Resolved",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    assert "end_date" in response.json()["errors"]
+
+
+# -- the API's one exception handler -------------------------------------------------------
+
+
+@pytest.mark.parametrize("error", [OverflowError("date value out of range"), "data"])
+def test_an_overflow_anywhere_in_an_api_view_is_a_400_naming_the_edge_date_field(db, error):
+    from django.db import DataError
+    from rest_framework.decorators import api_view, permission_classes
+    from rest_framework.permissions import AllowAny
+    from rest_framework.test import APIRequestFactory
+
+    @api_view(["POST"])
+    @permission_classes([AllowAny])
+    def overflowing(request):
+        raise DataError("smallint out of range") if error == "data" else error
+
+    request = APIRequestFactory().post(
+        "/", {"answers": {"sample_date": "0001-01-01"}, "note": "x"}, format="json"
+    )
+    response = overflowing(request)
+    assert response.status_code == 400
+    assert list(response.data["errors"]) == ["sample_date"]
+    assert "between 1900-01-01 and 2100-12-31" in response.data["errors"]["sample_date"][0]
+
+
+def test_an_overflow_without_an_edge_date_stays_a_server_error(db):
+    from rest_framework.decorators import api_view, permission_classes
+    from rest_framework.permissions import AllowAny
+    from rest_framework.test import APIRequestFactory
+
+    @api_view(["POST"])
+    @permission_classes([AllowAny])
+    def overflowing(request):
+        raise OverflowError("a bug, not a typo")
+
+    with pytest.raises(OverflowError):
+        overflowing(APIRequestFactory().post("/", {"day": "2026-01-05"}, format="json"))
