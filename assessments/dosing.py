@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.editing import update_record
+from patients.clinical_dates import check_participant_date
 from patients.models import DoseStatus, Participant, PlannedDose
 
 from .checks import DOSE_CHECKS, Unconfirmed, evaluate
@@ -85,6 +86,10 @@ def record_dose(
             elif day is not None and participant.baseline_date and day < participant.baseline_date:
                 add_error(
                     errors, "administered_on", _("This date is before the participant's baseline.")
+                )
+            else:
+                check_participant_date(
+                    day, field="administered_on", participant=participant, errors=errors
                 )
             amount = model_value(DoseAdministration, "actual_dose", actual_dose, errors)
             if amount is None and "actual_dose" not in errors:

@@ -7,12 +7,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from patients.models import (
@@ -66,11 +64,7 @@ def can_capture(user, participant: Participant) -> bool:
 
 def site_today(site: Site, now: datetime | None = None) -> date:
     """Today's date where the site is (a visit "today" in Shanghai may be yesterday in UTC)."""
-    try:
-        zone = ZoneInfo(site.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return (now or timezone.now()).astimezone(zone).date()
+    return site.today(now)
 
 
 def study_day_of(baseline: date, day: date) -> int:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from audit.editing import update_record
 from audit.tracking import acting
+from patients.clinical_dates import check_participant_date
 from patients.models import Participant, ScheduledVisit, VisitStatus
 
 from . import instruments
@@ -185,6 +186,10 @@ def capture_form(
                     )
                     % {"date": visit.actual_date.isoformat()},
                 )
+            if "visit_date" not in errors:
+                check_participant_date(
+                    day, field="visit_date", participant=participant, errors=errors
+                )
         if form_code in INSTRUMENT_CODES:
             values, value_errors = clean_instrument(form_code, answers)
         elif form_code == TREG_PANEL:
@@ -192,6 +197,11 @@ def capture_form(
         else:
             values, value_errors = clean_steroid(answers, day)
         merge_errors(errors, value_errors)
+        for name in ("sample_date", "date"):  # the Treg sample, the steroid dose
+            if name not in errors:
+                check_participant_date(
+                    values.get(name), field=name, participant=participant, errors=errors
+                )
         outcome = evaluate(
             FORM_CHECKS.get(form_code, ()),
             values,
@@ -290,6 +300,8 @@ def add_unscheduled_visit(
             add_error(errors, "visit_date", _("This field is required."))
         elif day is not None and day > site_today(participant.site):
             add_error(errors, "visit_date", _("A visit date cannot be in the future."))
+        elif day is not None:
+            check_participant_date(day, field="visit_date", participant=participant, errors=errors)
         if errors:
             raise ValidationError(errors)
         number = participant.visits.filter(is_unscheduled=True).count() + 1

@@ -4,14 +4,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from trials.models import Membership, Role
+from trials.models import Membership, Role, Site
 
 from . import services
 from .models import Notification, Status
@@ -21,9 +21,9 @@ from .models import Notification, Status
 def inbox(request):
     """Reminders about what is coming (due today or later), then the earlier ones."""
     mine = Notification.objects.for_user(request.user).select_related("study", "site")
-    today = timezone.localdate()
-    upcoming = mine.filter(due_date__gte=today).order_by("due_date", "due_at", "pk")
-    earlier = Paginator(mine.filter(due_date__lt=today), 50).get_page(request.GET.get("page"))
+    coming = _due_from_today(mine)
+    upcoming = mine.filter(coming).order_by("due_date", "due_at", "pk")
+    earlier = Paginator(mine.exclude(coming), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "notifications/inbox.html",
@@ -51,6 +51,15 @@ def open_notification(request, pk: int):
 def mark_all_read(request):
     services.mark_read(user=request.user)
     return redirect("notifications:inbox")
+
+
+def _due_from_today(notifications) -> Q:
+    """Due today or later, each by its own site's today (a due date is a site date)."""
+    site_ids = notifications.exclude(site=None).values_list("site", flat=True).distinct()
+    coming = Q(site=None, due_date__gte=timezone.localdate())
+    for site in Site.objects.filter(pk__in=site_ids):
+        coming |= Q(site=site, due_date__gte=site.today())
+    return coming
 
 
 def _is_study_admin(user) -> bool:

@@ -115,8 +115,6 @@ class EligibilitySerializer(serializers.Serializer):
 @extend_schema(request=EligibilitySerializer, responses=dict)
 @api_view(["POST"])
 def eligibility(request, pk: int):
-    from django.utils import timezone
-
     participant = get_participant_or_404(request.user, pk)
     body = EligibilitySerializer(data=request.data)
     body.is_valid(raise_exception=True)
@@ -124,7 +122,7 @@ def eligibility(request, pk: int):
         assessment = services.record_eligibility(
             participant=participant,
             answers=body.validated_data["answers"],
-            assessed_on=body.validated_data.get("assessed_on") or timezone.localdate(),
+            assessed_on=body.validated_data.get("assessed_on") or participant.site.today(),
             user=request.user,
             reason=body.validated_data.get("reason", ""),
         )

@@ -8,23 +8,21 @@ the pages, signed by the demo investigator.
 
 from datetime import timedelta
 
-from django.utils import timezone
-
 from . import services
 from .models import Participant
 
-RP_ANSWERS = {"I1": "yes", "I2": "yes", "I3": "yes", "I4": 45, "E1": "no"}
-MOOD_ANSWERS = {"I1": 38, "I2": "yes", "I3": "yes", "I4": "yes", "E1": "no", "E2": "no", "E3": "no"}
+# The age criteria (RP I4, MOOD I1) are derived from the year of birth, never typed.
+RP_ANSWERS = {"I1": "yes", "I2": "yes", "I3": "yes", "E1": "no"}
+MOOD_ANSWERS = {"I2": "yes", "I3": "yes", "I4": "yes", "E1": "no", "E2": "no", "E3": "no"}
 
 
 def ensure_demo_participants(*, studies: dict, coordinator, investigator, password: str) -> int:
     """Create the demo participants that do not exist yet; return how many were created."""
-    today = timezone.localdate()
     plan = [
         ("LDIL2-RP", "RP-S001", 1968, "F", None, RP_ANSWERS, 60),
         ("LDIL2-RP", "RP-S002", 1975, "M", None, RP_ANSWERS, 25),
         ("LDIL2-RP", "RP-S003", 1990, "F", None, RP_ANSWERS, 3),
-        ("LDIL2-RP", "RP-S004", 2011, "M", None, RP_ANSWERS | {"I4": 15}, None),
+        ("LDIL2-RP", "RP-S004", 2011, "M", None, RP_ANSWERS, None),
         ("LDIL2-MOOD", "MD-S001", 1982, "F", "MDD", MOOD_ANSWERS, 10),
         ("LDIL2-MOOD", "MD-S002", 1979, "M", "BD", MOOD_ANSWERS, None),
     ]
@@ -34,6 +32,7 @@ def ensure_demo_participants(*, studies: dict, coordinator, investigator, passwo
         if Participant.objects.filter(study=study, screening_number=number).exists():
             continue
         site = study.sites.order_by("code").first()
+        today = site.today()
         participant = services.screen(
             study=study,
             site=site,

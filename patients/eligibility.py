@@ -4,9 +4,18 @@ Eligible = every inclusion criterion met and no exclusion criterion present. A y
 inclusion is met by "yes"; a yes/no exclusion is present when "yes". A numeric criterion
 (e.g. "Age (years)", min 18) is met when the number is within its bounds; as an exclusion
 it is present when within them. The verdict lists the failing criteria by code.
+
+The age criterion (a numeric criterion whose text starts with "Age", like "Age (years)") is
+not a free answer: the age follows from the year of birth and the assessment date, so it
+is derived (`with_derived_age`) and a typed age that the year of birth rules out is
+refused. Only the year is recorded, so the age on a day is one of two values (before or
+after that year's birthday); either may be typed, and left blank the age is derived when
+both give the same verdict.
 """
 
+import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
@@ -18,6 +27,65 @@ from trials.models import AnswerType, CriterionKind, EligibilityCriterion
 class Verdict:
     eligible: bool
     failed: tuple[str, ...]
+
+
+_AGE_TEXT = re.compile(r"\s*age\b", re.IGNORECASE)
+
+
+def is_age_criterion(criterion: EligibilityCriterion) -> bool:
+    return criterion.answer_type == AnswerType.NUMBER and bool(_AGE_TEXT.match(criterion.text))
+
+
+def possible_ages(year_of_birth: int, on: date) -> tuple[int, int]:
+    """The age on `on`: before this year's birthday, and from it."""
+    return on.year - year_of_birth - 1, on.year - year_of_birth
+
+
+def derived_age(criterion: EligibilityCriterion, year_of_birth: int, on: date) -> int | None:
+    """The age to answer with, or None when the birthday decides the verdict."""
+    before, after = possible_ages(year_of_birth, on)
+    if _within(criterion, Decimal(before)) != _within(criterion, Decimal(after)):
+        return None
+    return after
+
+
+def with_derived_age(
+    criteria: list[EligibilityCriterion], raw: dict, *, year_of_birth: int, on: date
+) -> tuple[dict, dict]:
+    """(answers, errors): the age criterion answered from the year of birth, or refused."""
+    answers, errors = dict(raw), {}
+    for criterion in criteria:
+        if not is_age_criterion(criterion):
+            continue
+        before, after = possible_ages(year_of_birth, on)
+        facts = {"year": year_of_birth, "date": on.isoformat(), "before": before, "after": after}
+        value = raw.get(criterion.code)
+        if value is None or value == "":
+            age = derived_age(criterion, year_of_birth, on)
+            if age is None:
+                errors[criterion.code] = [
+                    _(
+                        "Born in %(year)s, the participant is %(before)s or %(after)s on "
+                        "%(date)s: enter the age."
+                    )
+                    % facts
+                ]
+            else:
+                answers[criterion.code] = age
+            continue
+        try:
+            typed = Decimal(str(value).strip())
+        except InvalidOperation:
+            continue  # not a number: `clean_answers` says so
+        if typed.is_finite() and typed not in (before, after):
+            errors[criterion.code] = [
+                _(
+                    "Born in %(year)s, the participant is %(before)s or %(after)s on %(date)s, "
+                    "not %(typed)s."
+                )
+                % {**facts, "typed": value}
+            ]
+    return answers, errors
 
 
 def clean_answers(criteria: list[EligibilityCriterion], raw: dict) -> tuple[dict, dict]:

@@ -1,12 +1,12 @@
 """Forms of the participant journey. Messages go next to the field; input is kept."""
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from signatures.fields import SigningPasswordField
 from trials.models import AnswerType
 
+from .eligibility import is_age_criterion
 from .models import Sex
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -16,7 +16,8 @@ class ScreeningForm(forms.Form):
     site = forms.ModelChoiceField(queryset=None, label=_("Site"))
     screening_number = forms.CharField(label=_("Screening number"), max_length=30)
     year_of_birth = forms.IntegerField(label=_("Year of birth"), min_value=1900)
-    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+    # A blank first choice: a form that opens on "Female" records it for whoever forgets.
+    sex = forms.ChoiceField(label=_("Sex"), choices=[("", "---------"), *Sex.choices])
     stratum = forms.ChoiceField(label=_("Stratum"), required=False)
 
     def __init__(self, *args, sites, strata, **kwargs):
@@ -31,12 +32,6 @@ class ScreeningForm(forms.Form):
             self.fields["stratum"].required = True
         else:
             del self.fields["stratum"]
-
-    def clean_year_of_birth(self):
-        year = self.cleaned_data["year_of_birth"]
-        if year > timezone.localdate().year:
-            raise forms.ValidationError(_("The year of birth cannot be in the future."))
-        return year
 
 
 class EligibilityForm(forms.Form):
@@ -58,6 +53,12 @@ class EligibilityForm(forms.Form):
                 if criterion.max_value is not None:
                     bounds.append(f"≤ {criterion.max_value.normalize():f}")
                 field.help_text = ", ".join(bounds)
+                if is_age_criterion(criterion):
+                    # Derived from the year of birth when left blank (patients.eligibility).
+                    field.required = False
+                    field.help_text = _(
+                        "%(bounds)s. Leave blank to derive it from the year of birth."
+                    ) % {"bounds": field.help_text}
             else:
                 field = forms.ChoiceField(label=label, choices=YES_NO, widget=forms.RadioSelect)
             self.fields[f"c_{criterion.code}"] = field

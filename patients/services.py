@@ -4,12 +4,13 @@ Every function here runs in one transaction, takes the participant's row lock fi
 users cannot interleave, and attaches the acting user and reason to the audit trail.
 """
 
+import re
+import unicodedata
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from audit.editing import update_record
@@ -21,7 +22,8 @@ from trials.models import Membership, ProtocolVersion, Role, Site, Study, Versio
 from trials.services import phase_spec, visit_spec
 
 from .calendar import Calendar, compute_calendar
-from .eligibility import clean_answers, verdict
+from .clinical_dates import clinical_date_problem, consent_bound
+from .eligibility import clean_answers, verdict, with_derived_age
 from .models import (
     Consent,
     DoseStatus,
@@ -118,6 +120,7 @@ def reconsent(
     """
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
     access.require_role(user, participant.study, ENTRY_ROLES, participant.site)
+    _refuse_date(consent_date, "consent_date", participant)
     if version.study_id != participant.study_id:
         raise CalendarError(_("This protocol version belongs to another study."))
     if version.status != VersionStatus.ACTIVE:
@@ -173,6 +176,13 @@ class JourneyError(Exception):
 ENTRY_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR)
 
 
+def _refuse_date(day: date, field: str, participant: Participant, **rule) -> None:
+    """The one clinical-date rule (`patients.clinical_dates`), as a refusal of this step."""
+    problem = clinical_date_problem(day, site=participant.site, study=participant.study, **rule)
+    if problem:
+        raise JourneyError(problem, field)
+
+
 @transaction.atomic
 def screen(
     *,
@@ -202,21 +212,51 @@ def screen(
                 _("Unknown stratum; choose one of %s.") % ", ".join(strata), "stratum"
             )
     screening_number = screening_number.strip()
-    if Participant.objects.filter(study=study, screening_number=screening_number).exists():
+    if not screening_number_allowed(version, screening_number):
         raise JourneyError(
-            _("Screening number %s is already used in this study.") % screening_number,
+            _("A screening number must match the protocol's pattern %s.")
+            % version.screening_number_pattern,
             "screening_number",
         )
-    with acting(user, "Screening registered"):
-        return Participant.objects.create(
-            study=study,
-            site=site,
-            screening_number=screening_number,
-            year_of_birth=year_of_birth,
-            sex=sex,
-            stratum=stratum,
-            protocol_version=version,
-        )
+    if year_of_birth > site.today().year:
+        raise JourneyError(_("The year of birth cannot be in the future."), "year_of_birth")
+    taken = JourneyError(
+        _("Screening number %s is already used in this study.") % screening_number,
+        "screening_number",
+    )
+    if Participant.objects.filter(study=study, screening_number=screening_number).exists():
+        raise taken
+    try:
+        # A savepoint: a concurrent screening may commit the same number between the check
+        # above and this insert; the unique constraint then refuses it like the check does.
+        with transaction.atomic(), acting(user, "Screening registered"):
+            return Participant.objects.create(
+                study=study,
+                site=site,
+                screening_number=screening_number,
+                year_of_birth=year_of_birth,
+                sex=sex,
+                stratum=stratum,
+                protocol_version=version,
+            )
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+        if constraint == "participant_screening_number_unique_per_study":
+            raise taken from exc
+        raise
+
+
+def screening_number_allowed(version: ProtocolVersion, number: str) -> bool:
+    """The whole number matches the protocol's pattern, and nothing in it is invisible.
+
+    Format and control characters (a right-to-left override, a zero-width space) are
+    refused whatever the pattern says: they make one identifier look like another.
+    """
+    if not number or any(
+        unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp") for ch in number
+    ):
+        return False
+    return re.fullmatch(version.screening_number_pattern, number) is not None
 
 
 @transaction.atomic
@@ -237,8 +277,15 @@ def record_eligibility(
     access.require_role(user, participant.study, ENTRY_ROLES, participant.site)
     if participant.status not in (ParticipantStatus.SCREENING, ParticipantStatus.SCREEN_FAILED):
         raise JourneyError(_("Eligibility can no longer change once the participant is enrolled."))
+    problem = clinical_date_problem(assessed_on, site=participant.site, study=participant.study)
+    if problem:
+        raise ValidationError({"assessed_on": [problem]})
     criteria = list(participant.protocol_version.criteria.all())
+    answers, age_errors = with_derived_age(
+        criteria, answers, year_of_birth=participant.year_of_birth, on=assessed_on
+    )
     cleaned, errors = clean_answers(criteria, answers)
+    errors.update(age_errors)  # "enter the age" says more than "answer this criterion"
     if errors:
         raise ValidationError(errors)
     result = verdict(criteria, cleaned)
@@ -297,8 +344,9 @@ def eligibility_confirmed(participant: Participant) -> bool:
 @transaction.atomic
 def record_consent(*, participant: Participant, consent_date: date, user) -> Consent:
     access.require_role(user, participant.study, ENTRY_ROLES, participant.site)
-    if consent_date > timezone.localdate():
+    if consent_date > participant.site.today():
         raise JourneyError(_("The consent date cannot be in the future."), "consent_date")
+    _refuse_date(consent_date, "consent_date", participant)
     version = participant.protocol_version
     if Consent.objects.filter(participant=participant, protocol_version=version).exists():
         raise JourneyError(
@@ -352,6 +400,7 @@ def enrol(
         raise JourneyError(_("Record the participant's consent before enrolment."), "consent_date")
     if baseline_date < consent.consent_date:
         raise JourneyError(_("Baseline cannot be before consent."), "baseline_date")
+    _refuse_date(baseline_date, "baseline_date", participant, planned=True)
     with acting(user, "Enrolment"):
         arm = allocate(participant=participant, user=user)
         participant.arm = arm
@@ -377,6 +426,7 @@ def end_participation(
         raise JourneyError(_("Give the reason."), "reason")
     if participant.baseline_date and end_date < participant.baseline_date:
         raise JourneyError(_("The date cannot be before baseline."), "end_date")
+    _refuse_date(end_date, "end_date", participant, not_before=(consent_bound(participant),))
     status = ParticipantStatus.COMPLETED if completed else ParticipantStatus.WITHDRAWN
     with acting(user, f"{status.label}: {reason}"):
         participant.status = status

@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -21,6 +20,7 @@ from trials import access
 from trials.models import Role, Site, VersionStatus
 
 from . import services
+from .eligibility import derived_age, is_age_criterion
 from .forms import (
     EligibilityForm,
     EndForm,
@@ -124,7 +124,12 @@ def eligibility(request, pk: int):
         for code, value in assessment.answers.items():
             initial[f"c_{code}"] = ("yes" if value else "no") if isinstance(value, bool) else value
     else:
-        initial["assessed_on"] = timezone.localdate()
+        initial["assessed_on"] = participant.site.today()
+        for criterion in criteria:
+            if is_age_criterion(criterion):
+                initial[f"c_{criterion.code}"] = derived_age(
+                    criterion, participant.year_of_birth, initial["assessed_on"]
+                )
     form = EligibilityForm(
         request.POST if "answers" in request.POST else None,
         criteria=criteria,
@@ -150,7 +155,7 @@ def eligibility(request, pk: int):
         except ValidationError as exc:
             for code, errors in exc.message_dict.items():
                 name = f"c_{code}" if f"c_{code}" in form.fields else None
-                if code == "reason_for_change" and code in form.fields:
+                if code in ("reason_for_change", "assessed_on") and code in form.fields:
                     name = code
                 for error in errors:
                     form.add_error(name, error)
@@ -201,7 +206,7 @@ def eligibility(request, pk: int):
 @login_required
 def enrol(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
-    form = EnrolForm(request.POST or None, initial={"baseline_date": timezone.localdate()})
+    form = EnrolForm(request.POST or None, initial={"baseline_date": participant.site.today()})
     if request.method == "POST" and form.is_valid():
         try:
             services.enrol(
@@ -231,7 +236,7 @@ def enrol(request, pk: int):
 @login_required
 def end_participation(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
-    form = EndForm(request.POST or None, initial={"end_date": timezone.localdate()})
+    form = EndForm(request.POST or None, initial={"end_date": participant.site.today()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -277,7 +282,7 @@ def reconsent(request, pk: int):
     """Move a participant to the active amendment: future visits and doses follow it."""
     participant = get_participant_or_404(request.user, pk)
     version = participant.study.versions.filter(status=VersionStatus.ACTIVE).first()
-    form = ReconsentForm(request.POST or None, initial={"consent_date": timezone.localdate()})
+    form = ReconsentForm(request.POST or None, initial={"consent_date": participant.site.today()})
     if request.method == "POST" and form.is_valid() and version is not None:
         try:
             services.reconsent(
@@ -288,6 +293,8 @@ def reconsent(request, pk: int):
             )
         except services.CalendarError as exc:
             form.add_error(None, str(exc))
+        except services.JourneyError as exc:
+            _refusal(form, exc)
         else:
             messages.success(
                 request, _("Re-consented to version %s; the calendar was updated.") % version.label
@@ -310,6 +317,9 @@ def participant_detail(request, pk: int):
         {
             "participant": participant,
             "arm": arm_display(request.user, participant),
+            "consents": participant.consents.select_related("protocol_version").order_by(
+                "consent_date", "pk"
+            ),
             "can_enter": access.has_role(
                 request.user, study, services.ENTRY_ROLES, participant.site
             ),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from audit.editing import Conflict, StaleRecord
 from audit.tracking import acting
+from patients.clinical_dates import check_participant_date
 from patients.models import Participant
 from signatures.models import Meaning, Signature
 from signatures.services import (
@@ -169,10 +170,32 @@ def report_adverse_event(*, participant: Participant, user, **fields) -> Adverse
         awaiting_review_since=now,
         **_normalise(fields),
     )
+    _check_clinical_dates(adverse_event)
     adverse_event.full_clean()
     with acting(user, _("Initial entry")):
         adverse_event.save()
     return adverse_event
+
+
+def _check_clinical_dates(adverse_event: AdverseEvent) -> None:
+    """The one clinical-date rule: no AE before the participant consented, nor in the
+    future, nor outside the study's period (`patients.clinical_dates`)."""
+    errors: dict[str, list[str]] = {}
+    participant = adverse_event.participant
+    for name in ("onset_date", "end_date", "death_date"):
+        check_participant_date(
+            getattr(adverse_event, name), field=name, participant=participant, errors=errors
+        )
+    awareness = adverse_event.awareness_at
+    if isinstance(awareness, datetime):
+        try:
+            local = awareness.astimezone(participant.site.zone) if awareness.tzinfo else awareness
+        except OverflowError:
+            local = None
+        day = local.date() if local else awareness.date()
+        check_participant_date(day, field="awareness_at", participant=participant, errors=errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -203,6 +226,7 @@ def update_adverse_event(
         return current
     for name, value in changed.items():
         setattr(current, name, value)
+    _check_clinical_dates(current)
     current.full_clean()
     if Signature.objects.for_object(current).valid().exists():
         labels = ", ".join(str(AdverseEvent._meta.get_field(name).verbose_name) for name in changed)

@@ -13,6 +13,7 @@ window [minus, plus] runs from `minus` calendar days before the target date to `
 See DESIGN.md "The protocol file" for the format with the relapsing polychondritis example.
 """
 
+import re
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
@@ -68,12 +69,24 @@ class StudySpec:
     registry_id: str = ""
 
 
+#: The screening numbers a protocol accepts unless its file says otherwise: ASCII letters,
+#: digits, `-` and `_`, so no look-alike, invisible or right-to-left character can spoof an
+#: identifier in the screening log.
+DEFAULT_SCREENING_NUMBER_PATTERN = r"[A-Za-z0-9_-]+"
+
+
 @dataclass(frozen=True)
 class VersionSpec:
-    """The protocol version this file describes; an amendment is a new label and date."""
+    """The protocol version this file describes; an amendment is a new label and date.
+
+    `screening_number_pattern` (optional key) is a Python regular expression that a whole
+    screening number must match, e.g. `"RP-[0-9]{3}"`; it is checked as a regular
+    expression when the file is read. Absent, DEFAULT_SCREENING_NUMBER_PATTERN applies.
+    """
 
     label: str
     effective: date
+    screening_number_pattern: str = DEFAULT_SCREENING_NUMBER_PATTERN
 
 
 @dataclass(frozen=True)
@@ -228,11 +241,31 @@ def _study(r: NodeReader, node: Node, path: str) -> StudySpec | None:
 
 def _version(r: NodeReader, node: Node, path: str) -> VersionSpec | None:
     before = r.count()
-    f = r.mapping(node, path, ("label", "effective"))
+    f = r.mapping(node, path, ("label", "effective"), ("screening_number_pattern",))
     if f is None:
         return None
-    spec = VersionSpec(label=f.get("label", r.text), effective=f.get("effective", r.calendar_date))
+    spec = VersionSpec(
+        label=f.get("label", r.text),
+        effective=f.get("effective", r.calendar_date),
+        screening_number_pattern=f.get(
+            "screening_number_pattern",
+            lambda n, p: _pattern(r, n, p),
+            DEFAULT_SCREENING_NUMBER_PATTERN,
+        ),
+    )
     return _built(r, before, spec)
+
+
+def _pattern(r: NodeReader, node: Node, path: str) -> str | None:
+    value = r.text(node, path)
+    if value is None:
+        return None
+    try:
+        re.compile(value)
+    except re.error as exc:
+        r.refuse(node, path, f"'{value}' is not a regular expression ({exc})")
+        return None
+    return value
 
 
 def _site(r: NodeReader, node: Node, path: str) -> SiteSpec | None:

@@ -57,7 +57,11 @@ def spec_from_version(version: ProtocolVersion) -> ProtocolSpec:
             sponsor=study.sponsor,
             registry_id=study.registry_id,
         ),
-        version=VersionSpec(label=version.label, effective=version.effective_date),
+        version=VersionSpec(
+            label=version.label,
+            effective=version.effective_date,
+            screening_number_pattern=version.screening_number_pattern,
+        ),
         sites=tuple(SiteSpec(s.code, s.name, s.timezone) for s in study.sites.all()),
         arms=tuple(ArmSpec(a.code, a.name, a.ratio, a.is_placebo) for a in version.arms.all()),
         strata=tuple(StratumSpec(s.code, s.name) for s in version.strata.all()),
@@ -195,6 +199,7 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
         study=study,
         label=spec.version.label,
         effective_date=spec.version.effective,
+        screening_number_pattern=spec.version.screening_number_pattern,
         drug=spec.dosing.drug,
     )
     Arm.objects.bulk_create(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from assessments import dosing, selectors
 from assessments.form_codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
+from patients.clinical_dates import study_period
 from patients.models import VisitStatus
 
 register = template.Library()
@@ -67,10 +68,15 @@ def panel_context(participant, user, *, today=None) -> dict:
     efficacy = selectors.efficacy_instrument(visits)
     baseline = participant.baseline_date
     by_visit = {v.pk: v for v in visits}
+    start, end = study_period(participant)
+
+    def inside(day) -> bool:
+        return day is not None and (start is None or start <= day) and day <= end
+
     efficacy_points, treg_pct, treg_abs, steroid = [], [], [], []
     for visit_id, by_code in records.items():
         visit = by_visit[visit_id]
-        if efficacy and efficacy in by_code:
+        if efficacy and efficacy in by_code and inside(visit.actual_date):
             efficacy_points.append(
                 {
                     "x": selectors.study_week(baseline, visit.actual_date),
@@ -78,12 +84,12 @@ def panel_context(participant, user, *, today=None) -> dict:
                     "visit": visit.code,
                 }
             )
-        if TREG_PANEL in by_code:
+        if TREG_PANEL in by_code and inside(by_code[TREG_PANEL].sample_date):
             panel = by_code[TREG_PANEL]
             x = selectors.study_week(baseline, panel.sample_date)
             treg_pct.append({"x": x, "y": _number(panel.treg_pct_of_cd4), "visit": visit.code})
             treg_abs.append({"x": x, "y": _number(panel.treg_per_ul), "visit": visit.code})
-        if STEROID_DOSE in by_code:
+        if STEROID_DOSE in by_code and inside(by_code[STEROID_DOSE].date):
             dose = by_code[STEROID_DOSE]
             steroid.append(
                 {

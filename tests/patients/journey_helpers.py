@@ -8,8 +8,9 @@ from tests.factories import MembershipFactory, UserFactory, load_demo_protocol
 from trials.models import Role, Site
 
 TODAY_ISH = date(2026, 1, 5)
-RP_YES = {"I1": "yes", "I2": "yes", "I3": "yes", "I4": 34, "E1": "no"}
-MOOD_YES = {"I1": 40, "I2": "yes", "I3": "yes", "I4": "yes", "E1": "no", "E2": "no", "E3": "no"}
+# The age criteria (RP I4, MOOD I1) are left out: they are derived from the year of birth.
+RP_YES = {"I1": "yes", "I2": "yes", "I3": "yes", "E1": "no"}
+MOOD_YES = {"I2": "yes", "I3": "yes", "I4": "yes", "E1": "no", "E2": "no", "E3": "no"}
 
 
 def staff(study, username, role, *, site=None, blinded=False, email=None):
@@ -38,13 +39,13 @@ def eligible_and_confirmed(participant, coordinator, investigator, answers):
     )
 
 
-def screened(study, coordinator, number="S-001", site=None, stratum=None):
+def screened(study, coordinator, number="S-001", site=None, stratum=None, year_of_birth=1985):
     site = site or Site.objects.filter(study=study).order_by("code").first()
     return services.screen(
         study=study,
         site=site,
         screening_number=number,
-        year_of_birth=1985,
+        year_of_birth=year_of_birth,
         sex="F",
         stratum_code=stratum,
         user=coordinator,

@@ -97,7 +97,7 @@ def test_a_wrong_signing_password_is_shown_on_the_password_field(rp, client_for)
 
 
 def test_an_ineligible_checklist_shows_the_failing_criteria(rp, client_for):
-    participant = screened(rp["study"], rp["coordinator"])
+    participant = screened(rp["study"], rp["coordinator"], year_of_birth=2009)
     answers = {f"c_{code}": value for code, value in (RP_YES | {"I4": 17}).items()}
     client = client_for(rp["coordinator"])
     client.post(

@@ -35,7 +35,7 @@ def rp(db):
 
 
 def test_an_ineligible_verdict_lists_the_failing_criteria_and_fails_screening(rp):
-    participant = screened(rp["study"], rp["coordinator"])
+    participant = screened(rp["study"], rp["coordinator"], year_of_birth=2010)
     answers = RP_YES | {"I4": 16, "E1": "yes"}
     assessment = services.record_eligibility(
         participant=participant, answers=answers, assessed_on=TODAY_ISH, user=rp["coordinator"]
@@ -114,7 +114,7 @@ def test_a_changed_answer_voids_the_signature_visibly(rp):
     assert services.eligibility_confirmed(participant)
     services.record_eligibility(
         participant=participant,
-        answers=RP_YES | {"I4": 35},
+        answers=RP_YES | {"I4": 40},
         assessed_on=TODAY_ISH,
         user=rp["coordinator"],
         reason="Age mis-typed",

@@ -66,6 +66,10 @@ class ProtocolVersion(models.Model):
         _("status"), max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT
     )
     drug = models.CharField(_("study drug"), max_length=200, blank=True)
+    #: A whole screening number must match it (the protocol file's key of the same name).
+    screening_number_pattern = models.CharField(
+        _("screening number pattern"), max_length=200, default=r"[A-Za-z0-9_-]+"
+    )
     activated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

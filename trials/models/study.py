@@ -6,10 +6,14 @@ site when a membership has no site). Superusers are operators of the deployment,
 staff: they use the Django admin, and the study pages apply the same rule to them.
 """
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.tracking import track
@@ -97,6 +101,21 @@ class Site(models.Model):
 
     def get_study(self) -> Study:
         return self.study
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    def today(self, now: datetime | None = None) -> date:
+        """The calendar date at the site: the one "today" of every clinical date check.
+
+        Clinical dates are the site's dates. At 07:00 in Shanghai it is still yesterday in
+        UTC, so a consent signed that morning would look "in the future" on a UTC clock.
+        """
+        return (now or timezone.now()).astimezone(self.zone).date()
 
 
 class MembershipQuerySet(models.QuerySet):
