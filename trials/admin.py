@@ -124,7 +124,16 @@ class PhaseInline(VersionPartInline):
 
 class VisitInline(VersionPartInline):
     model = VisitDefinition
-    fields = ["order", "code", "name", "study_day", "window_minus", "window_plus", "forms"]
+    fields = [
+        "order",
+        "code",
+        "name",
+        "study_day",
+        "is_screening",
+        "window_minus",
+        "window_plus",
+        "forms",
+    ]
 
 
 class ReminderInline(VersionPartInline):

@@ -109,6 +109,7 @@ def visit_spec(visit: VisitDefinition) -> VisitSpec:
         day=visit.study_day,
         window=(visit.window_minus, visit.window_plus),
         forms=tuple(visit.forms),
+        screening=visit.is_screening,
     )
 
 
@@ -243,6 +244,7 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
             window_minus=v.window[0],
             window_plus=v.window[1],
             forms=list(v.forms),
+            is_screening=v.screening,
         )
         for i, v in enumerate(spec.visits)
     )
