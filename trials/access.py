@@ -86,3 +86,14 @@ def can_edit_clinical_data(user, study: Study, site=None) -> bool:
 
 def can_configure(user, study: Study) -> bool:
     return has_role(user, study, [Role.STUDY_ADMIN])
+
+
+def administered_studies(user):
+    """The studies whose configuration the user may change: every one for an operator."""
+    if user.is_superuser:
+        return Study.objects.all()
+    if not user.is_authenticated:
+        return Study.objects.none()
+    return Study.objects.filter(
+        pk__in=Membership.objects.for_user(user).filter(role=Role.STUDY_ADMIN).values("study")
+    )

@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 
 from audit.tracking import acting
 
+from . import access
 from .models import (
     Arm,
     DosingPhase,
     EligibilityCriterion,
+    Membership,
     ProtocolVersion,
     ReminderRule,
     Site,
@@ -43,6 +45,42 @@ from .protocol_file import (
 
 class ProtocolConflict(Exception):
     """The file cannot be loaded as it stands (e.g. a label reused for different content)."""
+
+
+class MembershipRefused(Exception):
+    """A membership change the acting user may not make (their own, or an unblinding)."""
+
+
+@transaction.atomic
+def set_membership_blinding(*, membership: Membership, blinded: bool, user, reason: str):
+    """Blind or unblind a membership: an explicit, audited act with a reason.
+
+    Unblinding opens the allocation to someone, so it takes a second person who already
+    sees it: a study admin of the study who is not blinded there (or an operator), never
+    the member themselves. Blinding is the safe direction, open to any study admin of the
+    study, but still not to the member (nobody changes their own membership).
+    """
+    membership = (
+        Membership.objects.select_for_update().select_related("study").get(pk=membership.pk)
+    )
+    study = membership.study
+    if not reason.strip():
+        raise MembershipRefused(_("Give the reason for this change."))
+    if membership.user_id == user.pk:
+        raise MembershipRefused(_("Nobody changes their own membership."))
+    if not access.administered_studies(user).filter(pk=study.pk).exists():
+        raise MembershipRefused(_("You do not administer study %s.") % study.code)
+    if not blinded and not user.is_superuser and access.is_blinded(user, study):
+        raise MembershipRefused(
+            _("Only a study admin who is not blinded in %s can unblind a membership.") % study.code
+        )
+    if membership.is_blinded == blinded:
+        return membership
+    action = "Membership blinded" if blinded else "Membership unblinded"
+    with acting(user, f"{action}: {reason.strip()}"):
+        membership.is_blinded = blinded
+        membership.save(update_fields=["is_blinded"])
+    return membership
 
 
 def spec_from_version(version: ProtocolVersion) -> ProtocolSpec:
