@@ -37,6 +37,7 @@ from .services import (
     MembershipRefused,
     ProtocolConflict,
     activate_version,
+    activation_preview,
     load_protocol,
     set_membership_blinding,
     spec_from_version,
@@ -302,15 +303,28 @@ class ProtocolVersionAdmin(StudyScopedAdmin):
         url = reverse("admin:trials_protocolversion_download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Download YAML"))
 
-    @admin.action(description=_("Activate the selected draft"))
+    @admin.action(description=_("Activate the selected draft (shows what it changes first)"))
     def activate(self, request, queryset):
-        for version in queryset:
+        """Activation retires the version participants follow: say so, and ask first."""
+        drafts = list(queryset.select_related("study"))
+        if "confirm" not in request.POST:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Activate a protocol version"),
+                "opts": self.model._meta,
+                "changes": [activation_preview(v) for v in drafts if v.is_editable],
+                "not_drafts": [v for v in drafts if not v.is_editable],
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/trials/protocolversion/activate.html", context)
+        for version in drafts:
             try:
-                activate_version(version, user=request.user)
+                activated = activate_version(version, user=request.user)
             except ProtocolConflict as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
-                self.message_user(request, _("%s is now active.") % version, messages.SUCCESS)
+                self.message_user(request, _("%s is now active.") % activated, messages.SUCCESS)
+        return None
 
     def get_urls(self):
         return [

@@ -301,6 +301,30 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
     return version
 
 
+#: Participant statuses still following a protocol (`patients.models.ParticipantStatus`;
+#: named here as values because `trials` sits below `patients`).
+_FOLLOWING_A_PROTOCOL = ("screening", "enrolled")
+
+
+def activation_preview(version: ProtocolVersion) -> dict:
+    """What activating this draft changes, for the admin to confirm before doing it.
+
+    The active version is retired; the study's participants still following another
+    version are to be re-consented to this one, and the enrolled among them get their
+    calendars (future visits and doses) regenerated when they are.
+    """
+    study = version.study
+    following = study.participants.filter(status__in=_FOLLOWING_A_PROTOCOL).exclude(
+        protocol_version=version
+    )
+    return {
+        "version": version,
+        "retiring": study.versions.filter(status=VersionStatus.ACTIVE).first(),
+        "participants_to_reconsent": following.count(),
+        "calendars_to_regenerate": following.filter(status="enrolled").count(),
+    }
+
+
 @transaction.atomic
 def activate_version(version: ProtocolVersion, *, user=None) -> ProtocolVersion:
     """Make a draft the version new participants enrol on; the previous one is retired.
