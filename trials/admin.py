@@ -360,8 +360,9 @@ class ProtocolVersionAdmin(StudyScopedAdmin):
             upload = form.cleaned_data["file"]
             try:
                 spec = parse_protocol(upload.read().decode("utf-8"), source=upload.name)
-                if not request.user.is_superuser and (
-                    Study.objects.filter(code=spec.study.code).exists()
+                # A new study has no study admin yet: only an operator creates one.
+                if (
+                    not request.user.is_superuser
                     and not administered_studies(request.user).filter(code=spec.study.code).exists()
                 ):
                     raise ProtocolConflict(_("You do not administer study %s.") % spec.study.code)

@@ -232,3 +232,27 @@ def test_the_admin_lists_name_no_other_study(sam_staff, other_study, client_for)
     for name in ("membership", "protocolversion", "study"):
         body = client.get(reverse(f"admin:trials_{name}_changelist")).content.decode()
         assert other_study.code not in body, name
+
+
+def upload(client, text: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        reverse("admin:trials_protocolversion_upload"),
+        {"file": SimpleUploadedFile("p.yaml", text.encode())},
+    )
+
+
+def test_a_study_admin_cannot_upload_a_protocol_for_a_study_they_do_not_administer(
+    sam_staff, client_for
+):
+    from tests.factories import PROTOCOL_DIR
+    from trials.models import Study
+
+    mood = (PROTOCOL_DIR / "ld-il2-mood.yaml").read_text()
+
+    response = upload(client_for(sam_staff), mood)
+
+    assert response.status_code == 200
+    assert "You do not administer study LDIL2-MOOD" in response.content.decode()
+    assert not Study.objects.filter(code="LDIL2-MOOD").exists()
