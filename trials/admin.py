@@ -366,11 +366,18 @@ class ProtocolVersionAdmin(StudyScopedAdmin):
                     and not administered_studies(request.user).filter(code=spec.study.code).exists()
                 ):
                     raise ProtocolConflict(_("You do not administer study %s.") % spec.study.code)
+                # Replacing an active version is confirmed on the activation page, which
+                # says whom it affects; a study's first version has nobody to affect.
+                confirm_first = form.cleaned_data["activate"] and (
+                    ProtocolVersion.objects.filter(
+                        study__code=spec.study.code, status=VersionStatus.ACTIVE
+                    ).exists()
+                )
                 version, created = load_protocol(
                     spec,
                     user=request.user,
                     reason=f"Protocol file {upload.name} uploaded",
-                    activate=form.cleaned_data["activate"],
+                    activate=form.cleaned_data["activate"] and not confirm_first,
                 )
             except UnicodeDecodeError:
                 form.add_error("file", _("The file is not UTF-8 text."))
@@ -380,6 +387,8 @@ class ProtocolVersionAdmin(StudyScopedAdmin):
             except (ProtocolConflict, ValidationError) as exc:
                 form.add_error("file", str(exc))
             else:
+                if confirm_first and version.is_editable:
+                    return self.activate(request, self.get_queryset(request).filter(pk=version.pk))
                 if created:
                     self.message_user(request, _("Loaded %s.") % version, messages.SUCCESS)
                 else:

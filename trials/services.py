@@ -33,6 +33,7 @@ from .protocol_file import (
     CriterionSpec,
     DosingSpec,
     PhaseSpec,
+    ProtocolFileError,
     ProtocolSpec,
     ReminderSpec,
     SiteSpec,
@@ -40,6 +41,8 @@ from .protocol_file import (
     StudySpec,
     VersionSpec,
     VisitSpec,
+    dump_protocol,
+    parse_protocol,
 )
 
 
@@ -338,6 +341,16 @@ def activate_version(version: ProtocolVersion, *, user=None) -> ProtocolVersion:
             _("Only a draft can be activated; version %(label)s is %(status)s.")
             % {"label": version.label, "status": version.get_status_display()}
         )
+    # A draft edited in the admin has not been through the file's rules (visit order, ...):
+    # it must read back as a valid protocol file before participants follow it.
+    try:
+        parse_protocol(dump_protocol(spec_from_version(version)))
+    except ProtocolFileError as exc:
+        problems = "; ".join(f"{p.path}: {p.message}" for p in exc.errors)
+        raise ProtocolConflict(
+            _("Version %(label)s cannot be activated: %(problems)s")
+            % {"label": version.label, "problems": problems}
+        ) from None
     with acting(user, f"Protocol version {version.label} activated"):
         ProtocolVersion.objects.filter(study=version.study, status=VersionStatus.ACTIVE).update(
             status=VersionStatus.RETIRED

@@ -112,3 +112,37 @@ def test_a_study_with_only_a_draft_shows_no_protocol_to_a_coordinator(db, client
 
     assert response.status_code == 404
     assert ProtocolVersion.objects.get().status == VersionStatus.DRAFT
+
+
+def test_uploading_an_amendment_with_activate_still_asks_for_confirmation(amended, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    study, active, _draft = amended
+    client = client_for(study_admin("sam", study))
+    upload = SimpleUploadedFile("rp-1.2.yaml", amendment_text("1.2").encode())
+
+    page = client.post(
+        reverse("admin:trials_protocolversion_upload"), {"file": upload, "activate": "on"}
+    )
+
+    assert page.status_code == 200
+    assert page.context["changes"][0]["participants_to_reconsent"] == 2
+    assert ProtocolVersion.objects.get(study=study, label="1.2").status == VersionStatus.DRAFT
+    active.refresh_from_db()
+    assert active.status == VersionStatus.ACTIVE
+
+
+def test_a_draft_edited_into_an_inconsistent_schedule_is_not_activated(amended):
+    from trials.services import ProtocolConflict, activate_version
+
+    _study, _active, draft = amended
+    visits = list(draft.visits.order_by("order"))
+    visits[0].order, visits[-1].order = visits[-1].order, visits[0].order
+    for visit in (visits[0], visits[-1]):
+        visit.save(update_fields=["order"])
+
+    with pytest.raises(ProtocolConflict, match="list visits in the order of their days"):
+        activate_version(draft)
+
+    draft.refresh_from_db()
+    assert draft.status == VersionStatus.DRAFT
