@@ -18,6 +18,7 @@ from django_celery_beat import models as beat_models
 
 from audit.tracking import acting
 
+from . import access
 from .access import administered_studies
 from .models import (
     Arm,
@@ -218,8 +219,29 @@ class VersionPartInline(admin.TabularInline):
 
 
 class ArmInline(VersionPartInline):
+    """The arms (names, placebo flag) are allocation-bearing: not shown to a blinded admin."""
+
     model = Arm
     fields = ["order", "code", "name", "ratio", "is_placebo"]
+
+    def _blinded(self, request, obj) -> bool:
+        return (
+            obj is not None
+            and not request.user.is_superuser
+            and access.is_blinded(request.user, obj.study)
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return not self._blinded(request, obj) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return not self._blinded(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._blinded(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._blinded(request, obj) and super().has_delete_permission(request, obj)
 
 
 class StratumInline(VersionPartInline):

@@ -256,3 +256,19 @@ def test_a_study_admin_cannot_upload_a_protocol_for_a_study_they_do_not_administ
     assert response.status_code == 200
     assert "You do not administer study LDIL2-MOOD" in response.content.decode()
     assert not Study.objects.filter(code="LDIL2-MOOD").exists()
+
+
+def test_a_blinded_study_admin_does_not_get_the_arms_in_the_version_admin(db, client_for):
+    from tests.factories import load_demo_protocol
+
+    version = load_demo_protocol("ld-il2-mood.yaml")
+    url = reverse("admin:trials_protocolversion_change", args=[version.pk])
+    blinded = client_for(study_admin("bob", version.study, blinded=True)).get(url)
+    unblinded = client_for(study_admin("una", version.study)).get(url)
+
+    assert blinded.status_code == unblinded.status_code == 200
+    assert "arms-TOTAL_FORMS" in unblinded.content.decode()
+    body = blinded.content.decode()
+    assert "arms-TOTAL_FORMS" not in body
+    for arm in version.arms.all():
+        assert arm.name not in body
