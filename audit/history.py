@@ -94,7 +94,9 @@ def visible_record_or_404(user, label: str, pk: str):
     """The record and the fields this user may not see in its trail, or 404.
 
     The record must be visible through its model's `visible_to(user)` (the access layer);
-    allocation fields are hidden from users blinded in the record's study.
+    allocation fields are hidden from users blinded in the record's study, and a model whose
+    every row tells the allocation (`allocation_trail = True`: arms, randomisation lists and
+    slots, unblindings) has no trail at all for them: hiding fields would not be enough.
     """
     from trials import access
 
@@ -109,4 +111,6 @@ def visible_record_or_404(user, label: str, pk: str):
     if obj is None:
         raise Http404("No such record.")
     blinded = access.is_blinded(user, obj.get_study())
+    if blinded and getattr(model, "allocation_trail", False):
+        raise Http404("No such record.")
     return obj, hidden_fields_for(model, blinded=blinded)

@@ -21,9 +21,11 @@ def list_readers_studies(user):
     if user.is_superuser:
         return Study.objects.all()
     mine = Membership.objects.for_user(user)
-    return Study.objects.filter(
-        pk__in=mine.filter(role=Role.STUDY_ADMIN, is_blinded=False).values("study")
-    ).exclude(~Q(blinding=Blinding.OPEN) & Q(pk__in=mine.filter(is_blinded=True).values("study")))
+    # The blinded flag means nothing in an open-label study (memberships are blinded by
+    # default); in a blinded one any blinded membership blinds the user, as in access.
+    return Study.objects.filter(pk__in=mine.filter(role=Role.STUDY_ADMIN).values("study")).exclude(
+        ~Q(blinding=Blinding.OPEN) & Q(pk__in=mine.filter(is_blinded=True).values("study"))
+    )
 
 
 def may_read_lists(user, allocation_list: RandomisationList | None = None) -> bool:

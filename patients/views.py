@@ -255,9 +255,27 @@ def end_participation(request, pk: int):
     return render(request, "patients/end.html", {"participant": participant, "form": form})
 
 
+def _may_unblind(user, participant) -> bool:
+    """An emergency unblinding is for a blinded investigator of the participant's site."""
+    study = participant.study
+    return (
+        study.is_blinded_study
+        and access.is_blinded(user, study)
+        and access.has_role(user, study, [Role.INVESTIGATOR], participant.site)
+    )
+
+
 @login_required
 def unblind(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
+    # Refused before the form: nobody else should even be offered to sign for the arm.
+    if not _may_unblind(request.user, participant):
+        raise PermissionDenied(
+            _(
+                "Only a blinded investigator of this participant's site, in a blinded study, "
+                "can unblind in an emergency."
+            )
+        )
     form = UnblindForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -327,8 +345,6 @@ def participant_detail(request, pk: int):
             "amendment": study.versions.filter(status=VersionStatus.ACTIVE)
             .exclude(pk=participant.protocol_version_id)
             .first(),
-            "can_unblind": study.is_blinded_study
-            and access.is_blinded(request.user, study)
-            and access.has_role(request.user, study, [Role.INVESTIGATOR], participant.site),
+            "can_unblind": _may_unblind(request.user, participant),
         },
     )

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from .models import Membership, Role, Study
+from .models import Membership, Role, Study, VersionStatus
 
 
 def site_scope(user, *, study_field: str = "study", site_field: str = "site") -> Q:
@@ -86,3 +86,26 @@ def can_edit_clinical_data(user, study: Study, site=None) -> bool:
 
 def can_configure(user, study: Study) -> bool:
     return has_role(user, study, [Role.STUDY_ADMIN])
+
+
+def administered_studies(user):
+    """The studies whose configuration the user may change: every one for an operator."""
+    if user.is_superuser:
+        return Study.objects.all()
+    if not user.is_authenticated:
+        return Study.objects.none()
+    return Study.objects.filter(
+        pk__in=Membership.objects.for_user(user).filter(role=Role.STUDY_ADMIN).values("study")
+    )
+
+
+def readable_versions(user, study: Study):
+    """The protocol versions the user may read: drafts are the study admins' working copies.
+
+    Everyone else reads the versions that have been in force (active, and retired ones,
+    which participants not yet re-consented still follow).
+    """
+    versions = study.versions.all()
+    if can_configure(user, study):
+        return versions
+    return versions.exclude(status=VersionStatus.DRAFT)

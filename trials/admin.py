@@ -7,12 +7,19 @@ as a file, or copied from the active one by exporting and re-importing).
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django_celery_beat import models as beat_models
 
+from audit.tracking import acting
+
+from . import access
+from .access import administered_studies
 from .models import (
     Arm,
     DosingPhase,
@@ -20,32 +27,44 @@ from .models import (
     Membership,
     ProtocolVersion,
     ReminderRule,
-    Role,
     Site,
     Stratum,
     Study,
+    VersionStatus,
     VisitDefinition,
 )
 from .protocol_file import ProtocolFileError, dump_protocol, parse_protocol
-from .services import ProtocolConflict, activate_version, load_protocol, spec_from_version
-
-
-def administered_studies(user):
-    if user.is_superuser:
-        return Study.objects.all()
-    return Study.objects.filter(
-        memberships__user=user, memberships__role=Role.STUDY_ADMIN, memberships__is_active=True
-    )
+from .services import (
+    MembershipRefused,
+    ProtocolConflict,
+    activate_version,
+    activation_preview,
+    load_protocol,
+    set_membership_blinding,
+    spec_from_version,
+)
 
 
 class StudyScopedAdmin(admin.ModelAdmin):
-    """Limit every list and form to the studies the user administers."""
+    """Limit every list, form choice and saved value to the studies the user administers.
+
+    The queryset scopes the list and the objects that can be opened; the foreign keys to a
+    study (and to a site) offer only those studies, and since a choice outside its queryset
+    is invalid, a forged POST naming another study is refused like a wrong choice.
+    """
 
     study_path = "study"
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         return qs.filter(**{f"{self.study_path}__in": administered_studies(request.user)})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Study:
+            kwargs["queryset"] = administered_studies(request.user)
+        elif db_field.related_model is Site:
+            kwargs["queryset"] = Site.objects.filter(study__in=administered_studies(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class SiteInline(admin.TabularInline):
@@ -61,19 +80,126 @@ class StudyAdmin(StudyScopedAdmin):
     search_fields = ["code", "title"]
     inlines = [SiteInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Unblinding a whole study once a version has been in force would show every
+        # allocation made under it (the protocol-file import refuses it the same way).
+        if obj is not None and obj.versions.exclude(status=VersionStatus.DRAFT).exists():
+            return ["blinding"]
+        return []
+
+    def has_add_permission(self, request):
+        # A new study has no study admin yet: creating one is for the deployment's operators.
+        return request.user.is_superuser and super().has_add_permission(request)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
 
+class MembershipForm(forms.ModelForm):
+    reason = forms.CharField(
+        label=_("Reason for change"),
+        help_text=_("Recorded in the audit trail with your name."),
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+
+    #: Set by `MembershipAdmin.get_form`: the admin using the form.
+    acting_user = None
+
+    class Meta:
+        model = Membership
+        fields = ["user", "study", "site", "role", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        user = cleaned.get("user", self.instance.user if self.instance.pk else None)
+        if user is not None and self.acting_user is not None and user.pk == self.acting_user.pk:
+            raise ValidationError(_("Nobody changes their own membership."))
+        return cleaned
+
+
+class MembershipReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for change"), widget=forms.TextInput(attrs={"size": 60})
+    )
+
+
 @admin.register(Membership)
 class MembershipAdmin(StudyScopedAdmin):
+    """Memberships of the administered studies; a user's own ones are read-only to them.
+
+    New memberships are blinded (the model's default); blinding is changed only through the
+    two actions, each asking for a reason, so that unblinding is a deliberate, audited act
+    by another, unblinded study admin (`trials.services.set_membership_blinding`).
+    """
+
+    form = MembershipForm
     list_display = ["user", "study", "site", "role", "is_blinded", "is_active"]
-    list_filter = ["study", "role", "is_blinded", "is_active"]
+    list_filter = [("study", admin.RelatedOnlyFieldListFilter), "role", "is_blinded", "is_active"]
     search_fields = ["user__username"]
     autocomplete_fields = ["user"]
+    actions = ["unblind", "blind"]
+
+    def get_fields(self, request, obj=None):
+        return ["user", "study", "site", "role", "is_blinded", "is_active", "reason"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:  # a membership stays whose and where it is: deactivate instead
+            return ["user", "study", "is_blinded"]
+        return ["is_blinded"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.acting_user = request.user
+        return form
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.user_id == request.user.pk:
+            return False  # nobody changes their own membership
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead: the trail of who had access stays readable
+
+    def save_model(self, request, obj, form, change):
+        with acting(request.user, form.cleaned_data["reason"]):
+            super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Unblind the selected memberships (asks for a reason)"))
+    def unblind(self, request, queryset):
+        return self._change_blinding(request, queryset, blinded=False, action="unblind")
+
+    @admin.action(description=_("Blind the selected memberships (asks for a reason)"))
+    def blind(self, request, queryset):
+        return self._change_blinding(request, queryset, blinded=True, action="blind")
+
+    def _change_blinding(self, request, queryset, *, blinded: bool, action: str):
+        form = MembershipReasonForm(request.POST if "confirm" in request.POST else None)
+        if form.is_valid():
+            for membership in queryset:
+                try:
+                    set_membership_blinding(
+                        membership=membership,
+                        blinded=blinded,
+                        user=request.user,
+                        reason=form.cleaned_data["reason"],
+                    )
+                except MembershipRefused as exc:
+                    self.message_user(request, f"{membership}: {exc}", messages.ERROR)
+                else:
+                    done = _("%s is now blinded.") if blinded else _("%s is now unblinded.")
+                    self.message_user(request, done % membership, messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Blind memberships") if blinded else _("Unblind memberships"),
+            "opts": self.model._meta,
+            "memberships": queryset,
+            "form": form,
+            "action": action,
+            "blinded": blinded,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/trials/membership/blinding.html", context)
 
 
 class VersionPartInline(admin.TabularInline):
@@ -93,8 +219,29 @@ class VersionPartInline(admin.TabularInline):
 
 
 class ArmInline(VersionPartInline):
+    """The arms (names, placebo flag) are allocation-bearing: not shown to a blinded admin."""
+
     model = Arm
     fields = ["order", "code", "name", "ratio", "is_placebo"]
+
+    def _blinded(self, request, obj) -> bool:
+        return (
+            obj is not None
+            and not request.user.is_superuser
+            and access.is_blinded(request.user, obj.study)
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return not self._blinded(request, obj) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return not self._blinded(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._blinded(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._blinded(request, obj) and super().has_delete_permission(request, obj)
 
 
 class StratumInline(VersionPartInline):
@@ -124,7 +271,16 @@ class PhaseInline(VersionPartInline):
 
 class VisitInline(VersionPartInline):
     model = VisitDefinition
-    fields = ["order", "code", "name", "study_day", "window_minus", "window_plus", "forms"]
+    fields = [
+        "order",
+        "code",
+        "name",
+        "study_day",
+        "is_screening",
+        "window_minus",
+        "window_plus",
+        "forms",
+    ]
 
 
 class ReminderInline(VersionPartInline):
@@ -142,7 +298,7 @@ class ProtocolUploadForm(forms.Form):
 @admin.register(ProtocolVersion)
 class ProtocolVersionAdmin(StudyScopedAdmin):
     list_display = ["study", "label", "effective_date", "status", "download_link"]
-    list_filter = ["study", "status"]
+    list_filter = [("study", admin.RelatedOnlyFieldListFilter), "status"]
     inlines = [
         ArmInline,
         StratumInline,
@@ -169,15 +325,28 @@ class ProtocolVersionAdmin(StudyScopedAdmin):
         url = reverse("admin:trials_protocolversion_download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Download YAML"))
 
-    @admin.action(description=_("Activate the selected draft"))
+    @admin.action(description=_("Activate the selected draft (shows what it changes first)"))
     def activate(self, request, queryset):
-        for version in queryset:
+        """Activation retires the version participants follow: say so, and ask first."""
+        drafts = list(queryset.select_related("study"))
+        if "confirm" not in request.POST:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Activate a protocol version"),
+                "opts": self.model._meta,
+                "changes": [activation_preview(v) for v in drafts if v.is_editable],
+                "not_drafts": [v for v in drafts if not v.is_editable],
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/trials/protocolversion/activate.html", context)
+        for version in drafts:
             try:
-                activate_version(version, user=request.user)
+                activated = activate_version(version, user=request.user)
             except ProtocolConflict as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
-                self.message_user(request, _("%s is now active.") % version, messages.SUCCESS)
+                self.message_user(request, _("%s is now active.") % activated, messages.SUCCESS)
+        return None
 
     def get_urls(self):
         return [
@@ -213,16 +382,24 @@ class ProtocolVersionAdmin(StudyScopedAdmin):
             upload = form.cleaned_data["file"]
             try:
                 spec = parse_protocol(upload.read().decode("utf-8"), source=upload.name)
-                if not request.user.is_superuser and (
-                    Study.objects.filter(code=spec.study.code).exists()
+                # A new study has no study admin yet: only an operator creates one.
+                if (
+                    not request.user.is_superuser
                     and not administered_studies(request.user).filter(code=spec.study.code).exists()
                 ):
                     raise ProtocolConflict(_("You do not administer study %s.") % spec.study.code)
+                # Replacing an active version is confirmed on the activation page, which
+                # says whom it affects; a study's first version has nobody to affect.
+                confirm_first = form.cleaned_data["activate"] and (
+                    ProtocolVersion.objects.filter(
+                        study__code=spec.study.code, status=VersionStatus.ACTIVE
+                    ).exists()
+                )
                 version, created = load_protocol(
                     spec,
                     user=request.user,
                     reason=f"Protocol file {upload.name} uploaded",
-                    activate=form.cleaned_data["activate"],
+                    activate=form.cleaned_data["activate"] and not confirm_first,
                 )
             except UnicodeDecodeError:
                 form.add_error("file", _("The file is not UTF-8 text."))
@@ -232,6 +409,8 @@ class ProtocolVersionAdmin(StudyScopedAdmin):
             except (ProtocolConflict, ValidationError) as exc:
                 form.add_error("file", str(exc))
             else:
+                if confirm_first and version.is_editable:
+                    return self.activate(request, self.get_queryset(request).filter(pk=version.pk))
                 if created:
                     self.message_user(request, _("Loaded %s.") % version, messages.SUCCESS)
                 else:
@@ -246,3 +425,41 @@ class ProtocolVersionAdmin(StudyScopedAdmin):
             "opts": self.model._meta,
         }
         return render(request, "admin/trials/protocolversion/upload.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# The Celery beat schedules run the reminder sweep for every study of the deployment: they are
+# the operators', not any study's. Django permissions alone would let a study admin who was
+# granted them (the demo's study-admin group once was) pause every study's reminders, so the
+# beat admin pages answer to superusers only, whatever permissions a user holds.
+
+
+class OperatorsOnlyAdmin:
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+for _beat_model in (
+    beat_models.ClockedSchedule,
+    beat_models.CrontabSchedule,
+    beat_models.IntervalSchedule,
+    beat_models.SolarSchedule,
+    beat_models.PeriodicTask,
+):
+    _beat_admin = type(admin.site.get_model_admin(_beat_model))
+    admin.site.unregister(_beat_model)
+    admin.site.register(
+        _beat_model, type(_beat_admin.__name__, (OperatorsOnlyAdmin, _beat_admin), {})
+    )

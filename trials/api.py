@@ -54,7 +54,7 @@ def protocol_document(version: ProtocolVersion, *, blinded: bool) -> dict:
 def study_protocol(request, code: str):
     """GET /api/v1/studies/{code}/protocol/ — the active version, or ?version=LABEL."""
     study = access.get_study_or_404(request.user, code)
-    versions = study.versions.all()
+    versions = access.readable_versions(request.user, study)
     label = request.query_params.get("version")
     version = (
         versions.filter(label=label).first()

@@ -35,6 +35,8 @@ from trials.protocol_validation import (
     check_lead_times,
     check_phase_schedule,
     check_visit_timing,
+    refuse_deep_nesting,
+    refuse_inconsistent_visit_days,
     refuse_overlapping_phases,
 )
 
@@ -168,11 +170,14 @@ class DosingSpec:
 
 @dataclass(frozen=True)
 class VisitSpec:
-    """A scheduled visit on study `day` (never 0; negative = before baseline, e.g. screening).
+    """A scheduled visit on study `day` (never 0; negative = before baseline).
 
     `window` = (minus, plus) in calendar days around the target date, minus <= 0 <= plus:
     (-3, 3) is the target day give or take three days, (0, 0) the target day only. `forms`
     are codes from `assessments.form_codes.FORM_CODES` due at the visit.
+    `screening: true` marks a screening visit: screening visits, and only they, come before
+    day 1, with their whole window before baseline; every other visit's window opens on day 1
+    or later. Visits are listed in the order of their days, one visit per day.
     """
 
     code: str
@@ -180,6 +185,7 @@ class VisitSpec:
     day: int
     window: tuple[int, int]
     forms: tuple[str, ...]
+    screening: bool = False
 
 
 @dataclass(frozen=True)
@@ -354,17 +360,19 @@ def _dosing(r: NodeReader, node: Node, path: str) -> DosingSpec | None:
 
 def _visit(r: NodeReader, node: Node, path: str) -> VisitSpec | None:
     before = r.count()
-    f = r.mapping(node, path, ("code", "name", "day", "window", "forms"))
+    f = r.mapping(node, path, ("code", "name", "day", "window", "forms"), ("screening",))
     if f is None:
         return None
     day, window = f.get("day", r.integer), f.get("window", r.integer_pair)
-    check_visit_timing(r, f, day, window)
+    screening = f.get("screening", r.boolean, False)
+    check_visit_timing(r, f, day, window, screening)
     spec = VisitSpec(
         code=f.get("code", r.code),
         name=f.get("name", r.text),
         day=day,
         window=window,
         forms=f.get("forms", r.unique_texts, choices=FORM_CODES, what="form"),
+        screening=screening,
     )
     return _built(r, before, spec)
 
@@ -416,6 +424,8 @@ def _protocol(r: NodeReader, root: Node) -> ProtocolSpec | None:
         entries = r.entries(f, key, build, non_empty=non_empty)
         if attr is not None:
             r.refuse_duplicates(entries, attr, what)
+        if key == "visits":
+            refuse_inconsistent_visit_days(r, entries)
         lists[key] = tuple(spec for spec, _, _ in entries)
     sections = {
         key: None if f.node(key) is None else build(r, f.node(key), key)
@@ -430,6 +440,9 @@ def parse_protocol(text: str, *, source: str = "<protocol>") -> ProtocolSpec:
 
     `source` (usually the file name) only prefixes the problems in the error's text.
     """
+    too_deep = refuse_deep_nesting(text)
+    if too_deep is not None:
+        raise ProtocolFileError([too_deep], source=source)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

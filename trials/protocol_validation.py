@@ -57,6 +57,10 @@ _KIND_OF_TAG = {
 }
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
+#: A protocol file nests five levels at most (dosing > phases > a phase > its days); far
+#: deeper nesting is refused before composing, whose recursion it would otherwise exhaust.
+MAX_NESTING = 20
+
 
 @dataclass(frozen=True)
 class ProtocolProblem:
@@ -85,6 +89,31 @@ class ProtocolFileError(ValueError):
 
     def __str__(self) -> str:
         return "\n".join(problem.format(self.source) for problem in self.errors)
+
+
+def refuse_deep_nesting(text: str) -> ProtocolProblem | None:
+    """The problem with a file nested deeper than `MAX_NESTING`, else None.
+
+    Read from the parser's event stream, which is iterative, so that a hostile file cannot
+    raise a RecursionError (yaml.compose builds nodes recursively). Syntax errors are left
+    to the composer, which reports them with their context.
+    """
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_NESTING:
+                    message = (
+                        f"the file is nested more than {MAX_NESTING} levels deep: "
+                        "a protocol file never is"
+                    )
+                    return ProtocolProblem(event.start_mark.line + 1, "", message)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 def _describe(node: Node) -> str:
@@ -408,8 +437,23 @@ def refuse_overlapping_phases(r: NodeReader, entries: list) -> None:
                 r.refuse(value_node(item, "weeks"), join(path, "weeks"), message)
 
 
-def check_visit_timing(r: NodeReader, f: Fields, day, window) -> None:
-    """CDISC study days have no day 0; a window must contain its own target day."""
+def _day_offset(day: int) -> int:
+    """Calendar days from baseline (day 1) to study `day`: CDISC days skip 0."""
+    return day - 1 if day > 0 else day
+
+
+def _study_day(offset: int) -> int:
+    return offset + 1 if offset >= 0 else offset
+
+
+def check_visit_timing(r: NodeReader, f: Fields, day, window, screening) -> None:
+    """One visit's day and window, against baseline (day 1).
+
+    CDISC study days have no day 0; a window must contain its own target day. Only a
+    screening visit (`screening: true`) comes before day 1, and its whole window lies before
+    baseline; every other visit's window opens on day 1 or later, so the two periods never
+    mix and a typo such as -57 for 57 cannot pass as a visit two months before baseline.
+    """
     if day == 0:
         message = "there is no study day 0: day 1 is baseline, the day before it is day -1"
         r.refuse(f.node("day"), f.path_of("day"), message)
@@ -419,6 +463,65 @@ def check_visit_timing(r: NodeReader, f: Fields, day, window) -> None:
             "(write it [days before, days after] with days before <= 0 <= days after)"
         )
         r.refuse(f.node("window"), f.path_of("window"), message)
+        window = None
+    if day is None or day == 0 or screening is None:
+        return
+    if screening and day > 0:
+        message = (
+            f"a screening visit comes before baseline: its day must be -1 or earlier, got {day}"
+        )
+        r.refuse(f.node("screening"), f.path_of("screening"), message)
+    elif not screening and day < 0:
+        message = (
+            f"day {day} is before baseline (day 1): only a screening visit (screening: true) "
+            "comes before day 1"
+        )
+        r.refuse(f.node("day"), f.path_of("day"), message)
+    elif window is not None and screening:
+        end = _day_offset(day) + window[1]
+        if end >= 0:
+            message = (
+                "the window of a screening visit must end before baseline (day 1): "
+                f"day {day} + {window[1]} reaches day {_study_day(end)}"
+            )
+            r.refuse(f.node("window"), f.path_of("window"), message)
+    elif window is not None:
+        start = _day_offset(day) + window[0]
+        if start < 0:
+            message = (
+                "the window of a visit from baseline on must not open before day 1: "
+                f"day {day} - {-window[0]} reaches day {_study_day(start)}"
+            )
+            r.refuse(f.node("window"), f.path_of("window"), message)
+
+
+def refuse_inconsistent_visit_days(r: NodeReader, entries: list) -> None:
+    """Visits are listed in the order of their days, each day holding one visit.
+
+    A calendar generated from the schedule must not depend on how rows happen to sort, and
+    two visits on one day are one visit with two sets of forms.
+    """
+    first: dict[int, tuple[str, int]] = {}
+    last: tuple[str, int] | None = None
+    for _, item, path in entries:
+        # Read from the nodes, so that a visit refused for another reason is still placed.
+        node, code_node = value_node(item, "day"), value_node(item, "code")
+        if node is None or node.tag != _INT or code_node is None:
+            continue
+        day, code = r._scalars.construct_object(node), str(code_node.value)
+        if day in first:
+            first_code, first_line = first[day]
+            message = f"day {day} is already the day of visit '{first_code}' (line {first_line})"
+            r.refuse(node, join(path, "day"), message)
+            continue
+        if last is not None and day < last[1]:
+            message = (
+                f"day {day} comes after visit '{last[0]}' on day {last[1]}: "
+                "list visits in the order of their days"
+            )
+            r.refuse(node, join(path, "day"), message)
+        first[day] = (code, node.start_mark.line + 1)
+        last = (code, day) if last is None or day > last[1] else last
 
 
 def check_lead_times(r: NodeReader, f: Fields, leads: tuple[str, ...]) -> None:

@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 
 from audit.tracking import acting
 
+from . import access
 from .models import (
     Arm,
     DosingPhase,
     EligibilityCriterion,
+    Membership,
     ProtocolVersion,
     ReminderRule,
     Site,
@@ -31,6 +33,7 @@ from .protocol_file import (
     CriterionSpec,
     DosingSpec,
     PhaseSpec,
+    ProtocolFileError,
     ProtocolSpec,
     ReminderSpec,
     SiteSpec,
@@ -38,11 +41,49 @@ from .protocol_file import (
     StudySpec,
     VersionSpec,
     VisitSpec,
+    dump_protocol,
+    parse_protocol,
 )
 
 
 class ProtocolConflict(Exception):
     """The file cannot be loaded as it stands (e.g. a label reused for different content)."""
+
+
+class MembershipRefused(Exception):
+    """A membership change the acting user may not make (their own, or an unblinding)."""
+
+
+@transaction.atomic
+def set_membership_blinding(*, membership: Membership, blinded: bool, user, reason: str):
+    """Blind or unblind a membership: an explicit, audited act with a reason.
+
+    Unblinding opens the allocation to someone, so it takes a second person who already
+    sees it: a study admin of the study who is not blinded there (or an operator), never
+    the member themselves. Blinding is the safe direction, open to any study admin of the
+    study, but still not to the member (nobody changes their own membership).
+    """
+    membership = (
+        Membership.objects.select_for_update().select_related("study").get(pk=membership.pk)
+    )
+    study = membership.study
+    if not reason.strip():
+        raise MembershipRefused(_("Give the reason for this change."))
+    if membership.user_id == user.pk:
+        raise MembershipRefused(_("Nobody changes their own membership."))
+    if not access.administered_studies(user).filter(pk=study.pk).exists():
+        raise MembershipRefused(_("You do not administer study %s.") % study.code)
+    if not blinded and not user.is_superuser and access.is_blinded(user, study):
+        raise MembershipRefused(
+            _("Only a study admin who is not blinded in %s can unblind a membership.") % study.code
+        )
+    if membership.is_blinded == blinded:
+        return membership
+    action = "Membership blinded" if blinded else "Membership unblinded"
+    with acting(user, f"{action}: {reason.strip()}"):
+        membership.is_blinded = blinded
+        membership.save(update_fields=["is_blinded"])
+    return membership
 
 
 def spec_from_version(version: ProtocolVersion) -> ProtocolSpec:
@@ -113,6 +154,7 @@ def visit_spec(visit: VisitDefinition) -> VisitSpec:
         day=visit.study_day,
         window=(visit.window_minus, visit.window_plus),
         forms=tuple(visit.forms),
+        screening=visit.is_screening,
     )
 
 
@@ -248,6 +290,7 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
             window_minus=v.window[0],
             window_plus=v.window[1],
             forms=list(v.forms),
+            is_screening=v.screening,
         )
         for i, v in enumerate(spec.visits)
     )
@@ -266,6 +309,30 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
     return version
 
 
+#: Participant statuses still following a protocol (`patients.models.ParticipantStatus`;
+#: named here as values because `trials` sits below `patients`).
+_FOLLOWING_A_PROTOCOL = ("screening", "enrolled")
+
+
+def activation_preview(version: ProtocolVersion) -> dict:
+    """What activating this draft changes, for the admin to confirm before doing it.
+
+    The active version is retired; the study's participants still following another
+    version are to be re-consented to this one, and the enrolled among them get their
+    calendars (future visits and doses) regenerated when they are.
+    """
+    study = version.study
+    following = study.participants.filter(status__in=_FOLLOWING_A_PROTOCOL).exclude(
+        protocol_version=version
+    )
+    return {
+        "version": version,
+        "retiring": study.versions.filter(status=VersionStatus.ACTIVE).first(),
+        "participants_to_reconsent": following.count(),
+        "calendars_to_regenerate": following.filter(status="enrolled").count(),
+    }
+
+
 @transaction.atomic
 def activate_version(version: ProtocolVersion, *, user=None) -> ProtocolVersion:
     """Make a draft the version new participants enrol on; the previous one is retired.
@@ -279,6 +346,16 @@ def activate_version(version: ProtocolVersion, *, user=None) -> ProtocolVersion:
             _("Only a draft can be activated; version %(label)s is %(status)s.")
             % {"label": version.label, "status": version.get_status_display()}
         )
+    # A draft edited in the admin has not been through the file's rules (visit order, ...):
+    # it must read back as a valid protocol file before participants follow it.
+    try:
+        parse_protocol(dump_protocol(spec_from_version(version)))
+    except ProtocolFileError as exc:
+        problems = "; ".join(f"{p.path}: {p.message}" for p in exc.errors)
+        raise ProtocolConflict(
+            _("Version %(label)s cannot be activated: %(problems)s")
+            % {"label": version.label, "problems": problems}
+        ) from None
     with acting(user, f"Protocol version {version.label} activated"):
         ProtocolVersion.objects.filter(study=version.study, status=VersionStatus.ACTIVE).update(
             status=VersionStatus.RETIRED

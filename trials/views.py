@@ -49,11 +49,11 @@ def study_detail(request, code: str):
 def protocol_summary(request, code: str):
     """What an investigator prints: the protocol, its schedule of assessments and doses."""
     study = access.get_study_or_404(request.user, code)
-    versions = study.versions.all()
+    versions = access.readable_versions(request.user, study)
     label = request.GET.get("version")
     if label:
         version = versions.filter(label=label).first()
-    else:  # the active version, else the newest draft
+    else:  # the active version, else the newest one the user may read
         version = versions.filter(status=VersionStatus.ACTIVE).first() or versions.last()
     if version is None:
         raise Http404("This study has no such protocol version.")

@@ -96,6 +96,9 @@ class Unblinding(models.Model):
 
     objects = ParticipantRecordQuerySet.as_manager()
 
+    #: Its trail is closed to blinded users (`audit.history`), the unblinder included.
+    allocation_trail = True
+
     class Meta:
         ordering = ["unblinded_at"]
         constraints = [

@@ -34,6 +34,9 @@ class RandomisationList(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    #: Its trail is closed to blinded users (`audit.history`).
+    allocation_trail = True
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -66,6 +69,9 @@ class RandomisationSlot(models.Model):
         related_name="randomisation_slot",
     )
     allocated_at = models.DateTimeField(null=True, blank=True)
+
+    #: Its trail is closed to blinded users (`audit.history`).
+    allocation_trail = True
 
     class Meta:
         ordering = ["allocation_list", "sequence"]

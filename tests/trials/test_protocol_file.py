@@ -33,7 +33,7 @@ PROTOCOLS = Path(__file__).resolve().parents[2] / "trials" / "protocols"
 RP = (PROTOCOLS / "ld-il2-rp.yaml").read_text()
 MOOD = (PROTOCOLS / "ld-il2-mood.yaml").read_text()
 
-VISIT_KEYS = "code, name, day, window, forms"
+VISIT_KEYS = "code, name, day, window, forms, screening"
 
 
 def changed(old: str, new: str, text: str = RP) -> str:
@@ -562,10 +562,13 @@ def test_study_day_zero_is_refused():
 
 
 def test_a_screening_visit_before_baseline_is_accepted():
-    screening = "  - {code: SCR, name: Screening, day: -14, window: [-7, 0], forms: [ELIG]}\n"
+    screening = (
+        "  - {code: SCR, name: Screening, day: -14, window: [-7, 0], forms: [ELIG], "
+        "screening: true}\n"
+    )
     spec = parse_protocol(changed("visits:", "visits:\n" + screening.rstrip("\n"), RP))
 
-    assert spec.visits[0] == VisitSpec("SCR", "Screening", -14, (-7, 0), ("ELIG",))
+    assert spec.visits[0] == VisitSpec("SCR", "Screening", -14, (-7, 0), ("ELIG",), True)
 
 
 def test_a_form_that_no_instrument_has_is_refused():

@@ -1,8 +1,9 @@
 """Any valid protocol survives export and re-import unchanged.
 
 The strategies build `ProtocolSpec`s that keep every rule of the file format (unique codes,
-phases that do not overlap, windows around their day, no day 0, known forms, events and
-roles, at most one lead time per reminder) while varying everything else, text included.
+phases that do not overlap, windows around their day, no day 0, visits in day order with
+screening visits alone before baseline, known forms, events and roles, at most one lead time
+per reminder) while varying everything else, text included.
 """
 
 from datetime import date
@@ -105,14 +106,39 @@ def dosing(draw):
     return DosingSpec(drug=draw(texts), phases=tuple(phases))
 
 
-visits = st.builds(
-    VisitSpec,
-    code=codes,
-    name=texts,
-    day=st.one_of(st.integers(-60, -1), st.integers(1, 400)),  # there is no day 0
-    window=st.tuples(st.integers(-14, 0), st.integers(0, 14)),
-    forms=st.lists(st.sampled_from(sorted(FORM_CODES)), unique=True, max_size=5).map(tuple),
-)
+form_lists = st.lists(st.sampled_from(sorted(FORM_CODES)), unique=True, max_size=5)
+
+
+@st.composite
+def visit_schedules(draw):
+    """Visits on distinct days in day order: screening ones wholly before baseline (day 1),
+    the others with windows opening on day 1 or later."""
+    screening_days = draw(st.lists(st.integers(-60, -1), unique=True, max_size=2))
+    later_days = draw(st.lists(st.integers(1, 400), unique=True, max_size=4))
+    days = sorted(screening_days) + sorted(later_days)
+    if not days:
+        days = [draw(st.integers(1, 400))]
+    codes_drawn = draw(st.lists(codes, min_size=len(days), max_size=len(days), unique=True))
+    schedule = []
+    for code, day in zip(codes_drawn, days, strict=True):
+        offset = day - 1 if day > 0 else day  # calendar days from baseline
+        if day < 0:
+            window = (draw(st.integers(-14, 0)), draw(st.integers(0, min(14, -offset - 1))))
+        else:
+            window = (draw(st.integers(max(-14, -offset), 0)), draw(st.integers(0, 14)))
+        schedule.append(
+            VisitSpec(
+                code=code,
+                name=draw(texts),
+                day=day,
+                window=window,
+                forms=tuple(
+                    draw(st.lists(st.sampled_from(sorted(FORM_CODES)), unique=True, max_size=5))
+                ),
+                screening=day < 0,
+            )
+        )
+    return tuple(schedule)
 
 
 @st.composite
@@ -134,7 +160,7 @@ protocols = st.builds(
     strata=unique_by_code(strata),
     eligibility=unique_by_code(criteria(), min_size=1, key=lambda criterion: criterion.id),
     dosing=dosing(),
-    visits=unique_by_code(visits, min_size=1, max_size=6),
+    visits=visit_schedules(),
     reminders=st.lists(reminders(), max_size=6).map(tuple),
 )
 

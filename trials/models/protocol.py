@@ -162,6 +162,9 @@ class Arm(VersionPart):
 
     objects = PartQuerySet.as_manager()
 
+    #: Its trail (names, placebo flag) is closed to blinded users (`audit.history`).
+    allocation_trail = True
+
     class Meta:
         ordering = ["version", "order", "code"]
         triggers = [frozen_once_active("arm")]
@@ -316,6 +319,11 @@ class VisitDefinition(VersionPart):
     window_minus = models.SmallIntegerField(_("window: days before"), default=0)
     window_plus = models.SmallIntegerField(_("window: days after"), default=0)
     forms = ArrayField(models.CharField(max_length=20), verbose_name=_("forms"), default=list)
+    is_screening = models.BooleanField(
+        _("screening visit"),
+        default=False,
+        help_text=_("Screening visits, and only they, come before study day 1."),
+    )
 
     objects = PartQuerySet.as_manager()
 
@@ -332,6 +340,15 @@ class VisitDefinition(VersionPart):
             ),
             # CDISC study days run ..., -2, -1, 1, 2, ...: there is no day 0.
             models.CheckConstraint(condition=~Q(study_day=0), name="visit_study_day_not_zero"),
+            # The same rules as the protocol file, for drafts edited in the admin.
+            models.CheckConstraint(
+                condition=Q(is_screening=True, study_day__lt=0)
+                | Q(is_screening=False, study_day__gt=0),
+                name="visit_only_screening_before_day_one",
+            ),
+            models.UniqueConstraint(
+                fields=["version", "study_day"], name="visit_day_unique_per_version"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -152,10 +152,16 @@ class Membership(models.Model):
         help_text=_("Empty means every site of the study."),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    # Safe by default: a new membership is blinded until another, unblinded study admin
+    # unblinds it on purpose (`trials.services.set_membership_blinding`). The flag has no
+    # effect in an open-label study (`trials.access.is_blinded`).
     is_blinded = models.BooleanField(
         _("blinded"),
-        default=False,
-        help_text=_("A blinded user never sees treatment allocation."),
+        default=True,
+        help_text=_(
+            "A blinded user never sees treatment allocation. New memberships are blinded; "
+            "only another, unblinded study admin can unblind one, with a reason."
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

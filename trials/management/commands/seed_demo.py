@@ -40,9 +40,8 @@ class Command(BaseCommand):
                 ensure_randomisation_list(study)
             group, _ = Group.objects.get_or_create(name=STUDY_ADMIN_GROUP)
             group.permissions.set(
-                Permission.objects.filter(
-                    content_type__app_label__in=["trials", "django_celery_beat"]
-                )
+                # Not django_celery_beat: its schedules are the deployment's (superusers').
+                Permission.objects.filter(content_type__app_label="trials")
             )
             created_users = []
             for spec in DEMO_USERS:
