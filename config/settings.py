@@ -109,9 +109,17 @@ if not DATABASE_URL:
         "DATABASE_URL is not set. Use `make run` / `make test` (they start an embedded "
         "PostgreSQL), or set DATABASE_URL=postgres://user:password@host:5432/dbname."
     )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    raise ImproperlyConfigured("il2-ecrf needs PostgreSQL: DATABASE_URL must be postgres://.")
+# The app connects as a role that may only append to the audit trail; migrations and
+# `setup_database_roles` run as the owner (`--database owner`). Without DATABASE_OWNER_URL
+# both are the same role (development, tests).
+DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL") or DATABASE_URL
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60),
+    "owner": dj_database_url.parse(DATABASE_OWNER_URL),
+}
+for _alias, _db in DATABASES.items():
+    if not _db["ENGINE"].endswith("postgresql"):
+        raise ImproperlyConfigured(f"il2-ecrf needs PostgreSQL: {_alias} URL must be postgres://.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
