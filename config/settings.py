@@ -1,7 +1,7 @@
 """Settings for il2-ecrf: one module, every value from the environment.
 
-With DEBUG off (production), SECRET_KEY and ALLOWED_HOSTS must be given or start-up stops
-with a clear message. See README.md for the variables.
+With DEBUG off (production), SECRET_KEY, ALLOWED_HOSTS and REMINDER_SITE_URL must be given or
+start-up stops with a clear message. See README.md for the variables.
 """
 
 from datetime import timedelta
@@ -238,6 +238,11 @@ REMINDER_CLAIM_TIMEOUT_SECONDS = env_int("REMINDER_CLAIM_TIMEOUT_SECONDS", 300)
 REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)
 REMINDER_RETRY_BACKOFF_SECONDS = env_int("REMINDER_RETRY_BACKOFF_SECONDS", 60)
 REMINDER_SITE_URL = env_str("REMINDER_SITE_URL")  # put in front of links in e-mails
+if not REMINDER_SITE_URL and not DEBUG:
+    raise ImproperlyConfigured(
+        "REMINDER_SITE_URL is not set. Set it to the address users open the site at "
+        "(https://ecrf.example.org): e-mails link there. DEBUG=1 leaves links relative."
+    )
 
 # Production hardening; `manage.py check --deploy` is clean with DEBUG off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
