@@ -11,11 +11,17 @@ index serves, so that a sweep costs what is due, not what the study holds:
 | sae_report_due | open report deadlines near now | ae_*_due_open_idx (one per kind) |
 | ae_unreviewed | AEs awaiting review since long enough | ae_awaiting_review_idx |
 | phq9_self_harm | standing self-harm alerts raised recently | instrument_alert_standing_idx |
+| emergency_unblinding | unblindings done recently (no rule: study admins, at once) | a few rows |
 
 "Today" is the site's today: the query range is widened by a day on each side so that it
 covers every time zone, then each candidate is checked against its own site's calendar.
 Ranges are bounded below by the look-back (conf.lookback), which is how far a late sweep
 still catches up. Rules apply per participant's protocol version.
+
+An emergency unblinding is announced the same way rather than from the unblinding's own
+request: the message then survives a mail server that refuses it (retried from the outbox,
+never a failed page after the unblinding committed), and patients, below notifications in
+the layers, does not call up into it.
 """
 
 from collections.abc import Iterable, Iterator
@@ -34,10 +40,13 @@ from patients.models import (
     ParticipantStatus,
     PlannedDose,
     ScheduledVisit,
+    Unblinding,
     VisitStatus,
 )
 from safety.models import DEADLINE_FIELDS, AdverseEvent, DeadlineKind
-from trials.models import ReminderEvent, ReminderRule, VersionStatus
+from trials.models import ReminderEvent, ReminderRule, Role, VersionStatus
+
+from .models import EMERGENCY_UNBLINDING
 
 #: The widest gap between UTC's date and any site's date.
 ZONE_SLACK = timedelta(days=1)
@@ -47,15 +56,28 @@ RulesByVersion = dict[int, list[ReminderRule]]
 
 @dataclass(frozen=True)
 class Due:
-    """One reminder that is due now, before its recipients are known."""
+    """One reminder that is due now, before its recipients are known.
 
-    rule: ReminderRule
+    Rule-less notices (an unblinding) carry their kind and the roles told instead of a rule.
+    """
+
+    rule: ReminderRule | None
     obj: models.Model
     participant: Participant
     due_date: date
     due_at: datetime | None = None
     #: For report deadlines: which report (DeadlineKind).
     detail: str = ""
+    kind: str = ""
+    roles: tuple[str, ...] = ()
+
+    @property
+    def event(self) -> str:
+        return self.rule.event if self.rule is not None else self.kind
+
+    @property
+    def notify(self) -> tuple[str, ...]:
+        return tuple(self.rule.notify) if self.rule is not None else self.roles
 
 
 @cache
@@ -181,6 +203,25 @@ def phq9_self_harm(rules: RulesByVersion, *, now: datetime, lookback: timedelta)
             yield Due(rule, alert, alert.participant, local, due_at=alert.raised_at)
 
 
+def emergency_unblindings(*, now: datetime, lookback: timedelta):
+    """An investigator unblinded a participant: tell the study admins at once."""
+    candidates = Unblinding.objects.filter(
+        unblinded_at__gte=now - lookback, unblinded_at__lte=now
+    ).select_related("participant__site__study", "user")
+    for unblinding in candidates:
+        participant = unblinding.participant
+        local = unblinding.unblinded_at.astimezone(zone(participant.site.timezone)).date()
+        yield Due(
+            None,
+            unblinding,
+            participant,
+            local,
+            due_at=unblinding.unblinded_at,
+            kind=EMERGENCY_UNBLINDING,
+            roles=(Role.STUDY_ADMIN,),
+        )
+
+
 FINDERS = {
     ReminderEvent.VISIT_WINDOW_OPENS: visit_window_opens,
     ReminderEvent.VISIT_OVERDUE: visit_overdue,
@@ -208,3 +249,4 @@ def due_now(*, now: datetime, lookback: timedelta) -> Iterator[Due]:
         finder = FINDERS.get(event)
         if finder is not None:
             yield from finder(rules, now=now, lookback=lookback)
+    yield from emergency_unblindings(now=now, lookback=lookback)

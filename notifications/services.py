@@ -57,7 +57,7 @@ class SendResult:
 def _recipients(dues: list[Due]) -> dict[tuple[int, str], list[Membership]]:
     """Active memberships by (study, role), in one query for the whole sweep."""
     studies = {due.participant.study_id for due in dues}
-    roles = {role for due in dues for role in due.rule.notify}
+    roles = {role for due in dues for role in due.notify}
     members = (
         Membership.objects.active()
         .filter(study_id__in=studies, role__in=roles, user__is_active=True)
@@ -72,7 +72,7 @@ def _recipients(dues: list[Due]) -> dict[tuple[int, str], list[Membership]]:
 def _covering(members, due: Due):
     """The members holding one of the rule's roles whose site covers the participant."""
     participant = due.participant
-    for role in due.rule.notify:
+    for role in due.notify:
         for member in members.get((participant.study_id, role), []):
             if member.site_id in (None, participant.site_id):
                 yield member
@@ -81,7 +81,7 @@ def _covering(members, due: Due):
 def _row(due: Due, member: Membership, content_type, message, language: str) -> Notification:
     participant = due.participant
     return Notification(
-        kind=due.rule.event,
+        kind=due.event,
         rule=due.rule,
         recipient_id=member.user_id,
         study_id=participant.study_id,

@@ -20,6 +20,7 @@ from safety.models import DeadlineKind
 from trials.models import ReminderEvent
 
 from . import conf
+from .models import EMERGENCY_UNBLINDING
 from .reminders import Due, zone
 
 
@@ -45,7 +46,7 @@ def _visit(due: Due, values: dict) -> tuple[str, str, str]:
         target=visit.target_date.isoformat(),
     )
     label = f"{values['subject']} · {visit.code}"
-    if due.rule.event == ReminderEvent.VISIT_WINDOW_OPENS:
+    if due.event == ReminderEvent.VISIT_WINDOW_OPENS:
         subject = _("[%(study)s] Visit %(visit)s for %(subject)s: window opens %(start)s")
         body = _(
             "The window of visit %(visit)s (%(name)s) for participant %(subject)s at site "
@@ -114,6 +115,21 @@ def _self_harm(due: Due, values: dict) -> tuple[str, str, str]:
     return subject % values, body % values, _("%(subject)s · PHQ-9 alert") % values
 
 
+def _unblinding(due: Due, values: dict) -> tuple[str, str, str]:
+    unblinding = due.obj
+    values.update(
+        who=unblinding.user.get_full_name() or unblinding.user.get_username(),
+        when=_when(unblinding.unblinded_at, values["tz"]),
+        reason=unblinding.reason,
+    )
+    subject = _("[%(study)s] Emergency unblinding of %(subject)s")
+    body = _(
+        "%(who)s unblinded participant %(subject)s at site %(site)s on %(when)s.\n\n"
+        "Reason: %(reason)s"
+    )
+    return subject % values, body % values, _("%(subject)s · unblinded") % values
+
+
 COMPOSERS = {
     ReminderEvent.VISIT_WINDOW_OPENS: _visit,
     ReminderEvent.VISIT_OVERDUE: _visit,
@@ -121,11 +137,12 @@ COMPOSERS = {
     ReminderEvent.SAE_REPORT_DUE: _report,
     ReminderEvent.AE_UNREVIEWED: _review,
     ReminderEvent.PHQ9_SELF_HARM: _self_harm,
+    EMERGENCY_UNBLINDING: _unblinding,
 }
 
 
 def link_for(due: Due) -> str:
-    if due.rule.event in (ReminderEvent.SAE_REPORT_DUE, ReminderEvent.AE_UNREVIEWED):
+    if due.event in (ReminderEvent.SAE_REPORT_DUE, ReminderEvent.AE_UNREVIEWED):
         return due.obj.get_absolute_url()
     return reverse("patients:participant", args=[due.participant.pk])
 
@@ -141,7 +158,7 @@ def compose(due: Due, *, language: str) -> Message:
     }
     link = link_for(due)
     with translation.override(language):
-        subject, body, label = COMPOSERS[due.rule.event](due, values)
+        subject, body, label = COMPOSERS[due.event](due, values)
         footer = _("Open: %(url)s") % {"url": conf.site_url() + link}
         body = f"{body}\n\n{footer}\n\n-- \n" + _("An automatic reminder from il2-ecrf.")
     return Message(subject=subject[:255], body=body, label=label[:200], link=link)
