@@ -109,8 +109,12 @@ def setup_app_role(connection: BaseDatabaseWrapper, role: str, password: str | N
     """
     name = sql.Identifier(role)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
-        verb = "ALTER" if cursor.fetchone() else "CREATE"
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", [role])
+        existing = cursor.fetchone()
+        if existing and existing[0]:
+            # A superuser can rewrite anything; demoting one could lock an operator out.
+            raise ValueError(f"The role {role!r} is a superuser: give the app a role of its own.")
+        verb = "ALTER" if existing else "CREATE"
         statement = sql.SQL(
             "{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION"
         ).format(sql.SQL(verb), name)

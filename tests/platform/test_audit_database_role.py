@@ -130,3 +130,20 @@ def test_a_request_context_spanning_transactions_keeps_each_transactions_who(sam
     assert first.events.get().pgh_context_id == second.events.get().pgh_context_id
     assert history_for(third)[-1].user == "sam"
     assert first.events.get().pgh_context.metadata == {"url": "/api/studies/"}
+
+
+def test_setup_database_roles_refuses_an_app_that_connects_as_the_owner():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="connects as the owner"):
+        call_command("setup_database_roles")
+
+
+def test_a_superuser_is_never_made_the_app_role(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
+        me, superuser = cursor.fetchone()
+    if not superuser:
+        pytest.skip("the tests do not run as a superuser here")
+    with pytest.raises(ValueError, match="superuser"):
+        setup_app_role(connection, me, password=None)

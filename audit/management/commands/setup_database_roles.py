@@ -32,7 +32,10 @@ class Command(BaseCommand):
             )
         with transaction.atomic(using=database):
             install_context_guard(owner)
-            setup_app_role(owner, role, app["PASSWORD"] or None)
+            try:
+                setup_app_role(owner, role, app["PASSWORD"] or None)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"Database role {role!r} may read and write, and only append to the audit trail."
         )
