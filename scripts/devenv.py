@@ -10,9 +10,9 @@ With --app-role (what `make run` does) the embedded server's superuser becomes t
 (DATABASE_OWNER_URL) and the command's DATABASE_URL connects as NAME, the role the app runs
 as in production; `manage.py setup_database_roles` creates it.
 
-Ctrl-C (or SIGTERM) stops everything within a few seconds: every process the command
-started gets SIGTERM, those still there after STOP_GRACE seconds are killed, then PostgreSQL
-stops (fast shutdown). A second Ctrl-C skips the grace.
+Ctrl-C (or SIGTERM) stops everything within a few seconds: the command and every process
+group it started get SIGTERM, what is still there after STOP_GRACE seconds is killed, then
+PostgreSQL stops (fast shutdown). A second Ctrl-C skips the grace.
 """
 
 import contextlib
@@ -67,42 +67,60 @@ class Stopper:
         self.requests += 1
 
 
-def descendants(pid: int):
+def process_groups(pid: int) -> set[int]:
+    """The process groups of the command's descendants, other than our own.
+
+    honcho starts each of its processes in a session (and group) of its own, out of reach
+    of the terminal's Ctrl-C; a group is still reachable when its leader (honcho's `sh -c`)
+    has died and left the real process (celery) to init, which a walk of the process tree
+    would no longer find. So groups are collected while the command runs, and signalled.
+    """
     import psutil
 
+    own = os.getpgid(0)
+    groups = set()
     try:
-        return psutil.Process(pid).children(recursive=True)
+        children = psutil.Process(pid).children(recursive=True)
     except psutil.NoSuchProcess:
-        return []
+        return groups
+    for process in children:
+        with contextlib.suppress(ProcessLookupError):
+            groups.add(os.getpgid(process.pid))
+    return groups - {own}
 
 
-def stop_tree(child: subprocess.Popen, stopper: Stopper) -> None:
-    """SIGTERM the command and everything it started (honcho puts its processes in
-    sessions of their own, out of reach of the terminal's Ctrl-C), then kill what is left."""
+def live_members(groups: set[int]) -> bool:
+    """Whether any process of these groups is still running (zombies do not count)."""
     import psutil
 
-    def signal_all(processes, send) -> None:
-        for process in processes:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                send(process)
+    for process in psutil.process_iter(["status"]):
+        with contextlib.suppress(psutil.Error, ProcessLookupError):
+            if process.info["status"] != psutil.STATUS_ZOMBIE and (
+                os.getpgid(process.pid) in groups
+            ):
+                return True
+    return False
 
-    def alive(process) -> bool:
-        try:
-            return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return False
 
-    with contextlib.suppress(psutil.NoSuchProcess):
-        processes = [psutil.Process(child.pid), *descendants(child.pid)]
-        signal_all(processes, lambda p: p.send_signal(signal.SIGTERM))
-        deadline = time.monotonic() + STOP_GRACE
-        while time.monotonic() < deadline and stopper.requests < 2:
-            child.poll()
-            processes = [p for p in processes if alive(p)]
-            if not processes:
-                break
-            time.sleep(0.05)
-        signal_all([*processes, *descendants(child.pid)], lambda p: p.kill())
+def stop_tree(child: subprocess.Popen, groups: set[int], stopper: Stopper) -> None:
+    """SIGTERM the command and every process group it started, then kill what is left."""
+
+    def signal_all(signum) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signum)
+        for group in groups:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signum)
+
+    groups |= process_groups(child.pid)
+    signal_all(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE
+    while time.monotonic() < deadline and stopper.requests < 2:
+        if child.poll() is not None and not live_members(groups):
+            break
+        time.sleep(0.05)
+    groups |= process_groups(child.pid)
+    signal_all(signal.SIGKILL)
     child.wait()
 
 
@@ -134,10 +152,15 @@ def main(argv: list[str]) -> int:
         if stopper.requests:
             return 130
         child = subprocess.Popen(argv, env=env)
+        groups: set[int] = set()
+        ticks = 0
         while child.poll() is None:
             if stopper.requests:
-                stop_tree(child, stopper)
+                stop_tree(child, groups, stopper)
                 return 130
+            if ticks % 10 == 0:
+                groups |= process_groups(child.pid)
+            ticks += 1
             time.sleep(0.1)
         return child.returncode
     finally:
