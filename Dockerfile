@@ -6,7 +6,8 @@ RUN pip install --no-cache-dir .
 COPY . .
 RUN pip install --no-cache-dir --no-deps -e . \
  && DEBUG=0 SECRET_KEY=build-only ALLOWED_HOSTS=localhost \
-    DATABASE_URL=postgres://build@localhost/build python manage.py collectstatic --noinput
+    REMINDER_SITE_URL=http://build.invalid DATABASE_URL=postgres://build@localhost/build \
+    python manage.py collectstatic --noinput
 RUN useradd --create-home ecrf && chown -R ecrf /app
 USER ecrf
 EXPOSE 8000

@@ -1,6 +1,7 @@
 # il2-ecrf: `make run` starts everything on one machine; `make test` runs every check.
 # Without DATABASE_URL an embedded PostgreSQL (var/pgdata) is started and stopped around the
 # command; without CELERY_BROKER_URL the broker is kombu's filesystem transport (var/broker).
+# `make run` runs the app as the database role il2_app, migrations as the owner (README).
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -26,7 +27,8 @@ dev-deps: $(VENV)/.dev-installed
 
 run: venv
 	mkdir -p var/broker var/mail
-	DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(DEVENV) sh scripts/run.sh
+	DEBUG=$${DEBUG:-1} REMINDER_SITE_URL=$${REMINDER_SITE_URL:-http://127.0.0.1:$${WEB_PORT:-8000}} \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/devenv.py --app-role il2_app -- sh scripts/run.sh
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .

@@ -7,8 +7,10 @@ bulk updates, raw SQL and the admin are all recorded.
 """
 
 import contextlib
+import uuid
 
 import pghistory
+import pghistory.runtime
 import pgtrigger
 
 
@@ -41,7 +43,7 @@ def clinical_record(**kwargs):
 
 def reason(text: str):
     """Attach a reason for change to every audit event written inside the block."""
-    return pghistory.context(reason=text)
+    return acting(None, text)
 
 
 @contextlib.contextmanager
@@ -50,11 +52,29 @@ def acting(user, text: str | None = None):
 
     Services call it with the acting user; in a request the middleware has already set the
     user, so a missing user (None) leaves it as it is rather than erasing it.
+
+    The block gets a context of its own. pghistory nests contexts by merging the inner
+    metadata into the outer one: every event shares one context row, which the database
+    then rewrites with the last block's user and reason, so earlier changes of the same
+    transaction would claim a reason that was not theirs. Here the outer context is set
+    aside for the block (its metadata, such as the request's url, is inherited) and put
+    back after it. pghistory keeps the current context in `runtime._tracker` and injects
+    it into every statement while any context is entered.
     """
     metadata = {}
     if user is not None:
         metadata["user"] = user.pk
     if text:
         metadata["reason"] = text
-    with pghistory.context(**metadata):
+    outer = getattr(pghistory.runtime._tracker, "value", None)
+    if outer is None:
+        with pghistory.context(**metadata):
+            yield
+        return
+    pghistory.runtime._tracker.value = pghistory.runtime.Context(
+        id=uuid.uuid4(), metadata={**outer.metadata, **metadata}
+    )
+    try:
         yield
+    finally:
+        pghistory.runtime._tracker.value = outer

@@ -1,7 +1,7 @@
 """Settings for il2-ecrf: one module, every value from the environment.
 
-With DEBUG off (production), SECRET_KEY and ALLOWED_HOSTS must be given or start-up stops
-with a clear message. See README.md for the variables.
+With DEBUG off (production), SECRET_KEY, ALLOWED_HOSTS and REMINDER_SITE_URL must be given or
+start-up stops with a clear message. See README.md for the variables.
 """
 
 from datetime import timedelta
@@ -110,9 +110,17 @@ if not DATABASE_URL:
         "DATABASE_URL is not set. Use `make run` / `make test` (they start an embedded "
         "PostgreSQL), or set DATABASE_URL=postgres://user:password@host:5432/dbname."
     )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    raise ImproperlyConfigured("il2-ecrf needs PostgreSQL: DATABASE_URL must be postgres://.")
+# The app connects as a role that may only append to the audit trail; migrations and
+# `setup_database_roles` run as the owner (`--database owner`). Without DATABASE_OWNER_URL
+# both are the same role (development, tests).
+DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL") or DATABASE_URL
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60),
+    "owner": dj_database_url.parse(DATABASE_OWNER_URL),
+}
+for _alias, _db in DATABASES.items():
+    if not _db["ENGINE"].endswith("postgresql"):
+        raise ImproperlyConfigured(f"il2-ecrf needs PostgreSQL: {_alias} URL must be postgres://.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -255,6 +263,11 @@ REMINDER_CLAIM_TIMEOUT_SECONDS = env_int("REMINDER_CLAIM_TIMEOUT_SECONDS", 300)
 REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)
 REMINDER_RETRY_BACKOFF_SECONDS = env_int("REMINDER_RETRY_BACKOFF_SECONDS", 60)
 REMINDER_SITE_URL = env_str("REMINDER_SITE_URL")  # put in front of links in e-mails
+if not REMINDER_SITE_URL and not DEBUG:
+    raise ImproperlyConfigured(
+        "REMINDER_SITE_URL is not set. Set it to the address users open the site at "
+        "(https://ecrf.example.org): e-mails link there. DEBUG=1 leaves links relative."
+    )
 
 # Production hardening; `manage.py check --deploy` is clean with DEBUG off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

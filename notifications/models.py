@@ -19,6 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from patients.models import Participant
 from trials.models import Membership, ReminderEvent, ReminderRule, Role, Site, Study
 
+#: Kinds of notification with no reminder rule: sent whatever the protocol says.
+EMERGENCY_UNBLINDING = "emergency_unblinding"
+KIND_CHOICES = [*ReminderEvent.choices, (EMERGENCY_UNBLINDING, _("Emergency unblinding"))]
+
 
 class Status(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -52,7 +56,7 @@ class NotificationQuerySet(models.QuerySet):
 
 
 class Notification(models.Model):
-    kind = models.CharField(_("reminder"), max_length=30, choices=ReminderEvent.choices)
+    kind = models.CharField(_("reminder"), max_length=30, choices=KIND_CHOICES)
     rule = models.ForeignKey(
         ReminderRule, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -11,6 +11,7 @@ index serves, so that a sweep costs what is due, not what the study holds:
 | sae_report_due | open report deadlines near now | ae_*_due_open_idx (one per kind) |
 | ae_unreviewed | AEs awaiting review since long enough | ae_awaiting_review_idx |
 | phq9_self_harm | standing instrument alerts raised recently | instrument_alert_standing_idx |
+| emergency_unblinding | unblindings done recently (no rule: study admins, at once) | a few rows |
 
 "Today" is the site's today: the query range is widened by a day on each side so that it
 covers every time zone, then each candidate is checked against its own site's calendar.
@@ -22,6 +23,11 @@ event no protocol can silence: they reach the site's investigators whether or no
 protocol has a rule for them, and a rule only adds recipients. The event keeps its first
 name, `phq9_self_harm`, because protocol files and stored rules and notifications use it;
 it stands for every instrument's suicidality alert.
+
+An emergency unblinding is announced the same way rather than from the unblinding's own
+request: the message then survives a mail server that refuses it (retried from the outbox,
+never a failed page after the unblinding committed), and patients, below notifications in
+the layers, does not call up into it.
 """
 
 from collections.abc import Iterable, Iterator
@@ -40,10 +46,13 @@ from patients.models import (
     ParticipantStatus,
     PlannedDose,
     ScheduledVisit,
+    Unblinding,
     VisitStatus,
 )
 from safety.models import DEADLINE_FIELDS, AdverseEvent, DeadlineKind
 from trials.models import ReminderEvent, ReminderRule, Role, VersionStatus
+
+from .models import EMERGENCY_UNBLINDING
 
 #: The widest gap between UTC's date and any site's date.
 ZONE_SLACK = timedelta(days=1)
@@ -216,6 +225,25 @@ def instrument_alerts(rules: RulesByVersion, *, now: datetime, lookback: timedel
         )
 
 
+def emergency_unblindings(*, now: datetime, lookback: timedelta):
+    """An investigator unblinded a participant: tell the study admins at once."""
+    candidates = Unblinding.objects.filter(
+        unblinded_at__gte=now - lookback, unblinded_at__lte=now
+    ).select_related("participant__site__study", "user")
+    for unblinding in candidates:
+        participant = unblinding.participant
+        local = unblinding.unblinded_at.astimezone(zone(participant.site.timezone)).date()
+        yield Due(
+            None,
+            unblinding,
+            participant,
+            local,
+            due_at=unblinding.unblinded_at,
+            event=EMERGENCY_UNBLINDING,
+            notify=(Role.STUDY_ADMIN,),
+        )
+
+
 FINDERS = {
     ReminderEvent.VISIT_WINDOW_OPENS: visit_window_opens,
     ReminderEvent.VISIT_OVERDUE: visit_overdue,
@@ -246,3 +274,4 @@ def due_now(*, now: datetime, lookback: timedelta) -> Iterator[Due]:
             yield from finder(rules, now=now, lookback=lookback)
     alert_rules = grouped.get(ReminderEvent.PHQ9_SELF_HARM, {})
     yield from instrument_alerts(alert_rules, now=now, lookback=lookback)
+    yield from emergency_unblindings(now=now, lookback=lookback)

@@ -21,6 +21,7 @@ from safety.models import DeadlineKind
 from trials.models import ReminderEvent
 
 from . import conf
+from .models import EMERGENCY_UNBLINDING
 from .reminders import Due, zone
 
 
@@ -118,6 +119,21 @@ def _self_harm(due: Due, values: dict) -> tuple[str, str, str]:
     return subject % values, body % values, _("%(subject)s · suicidality alert") % values
 
 
+def _unblinding(due: Due, values: dict) -> tuple[str, str, str]:
+    unblinding = due.obj
+    values.update(
+        who=unblinding.user.get_full_name() or unblinding.user.get_username(),
+        when=_when(unblinding.unblinded_at, values["tz"]),
+        reason=unblinding.reason,
+    )
+    subject = _("[%(study)s] Emergency unblinding of %(subject)s")
+    body = _(
+        "%(who)s unblinded participant %(subject)s at site %(site)s on %(when)s.\n\n"
+        "Reason: %(reason)s"
+    )
+    return subject % values, body % values, _("%(subject)s · unblinded") % values
+
+
 COMPOSERS = {
     ReminderEvent.VISIT_WINDOW_OPENS: _visit,
     ReminderEvent.VISIT_OVERDUE: _visit,
@@ -125,6 +141,7 @@ COMPOSERS = {
     ReminderEvent.SAE_REPORT_DUE: _report,
     ReminderEvent.AE_UNREVIEWED: _review,
     ReminderEvent.PHQ9_SELF_HARM: _self_harm,
+    EMERGENCY_UNBLINDING: _unblinding,
 }
 
 

@@ -9,7 +9,6 @@ import unicodedata
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -18,7 +17,7 @@ from audit.tracking import acting
 from signatures.models import Meaning
 from signatures.services import sign, standing_signature, void_signatures
 from trials import access
-from trials.models import Membership, ProtocolVersion, Role, Site, Study, VersionStatus
+from trials.models import ProtocolVersion, Role, Site, Study, VersionStatus
 from trials.services import phase_spec, visit_spec
 
 from .calendar import Calendar, compute_calendar
@@ -455,31 +454,5 @@ def emergency_unblind(*, participant: Participant, user, password: str, reason: 
     with acting(user, f"Emergency unblinding: {reason}"):
         unblinding = Unblinding.objects.create(participant=participant, user=user, reason=reason)
     sign(obj=unblinding, user=user, password=password, meaning=Meaning.UNBLINDED)
-    transaction.on_commit(lambda: notify_unblinding(unblinding.pk))
+    # The study admins are told by the notifications sweep, which finds the new row.
     return unblinding
-
-
-def notify_unblinding(unblinding_id: int) -> None:
-    """E-mail the study admins (never the arm: the message says who, whom and why)."""
-    unblinding = Unblinding.objects.select_related("participant__study", "user").get(
-        pk=unblinding_id
-    )
-    participant = unblinding.participant
-    admins = (
-        Membership.objects.active()
-        .filter(study=participant.study, role=Role.STUDY_ADMIN)
-        .select_related("user")
-    )
-    recipients = sorted({m.user.email for m in admins if m.user.email})
-    if not recipients:
-        return
-    send_mail(
-        subject=f"[{participant.study.code}] Emergency unblinding of {participant}",
-        message=(
-            f"{unblinding.user.get_full_name() or unblinding.user.get_username()} unblinded "
-            f"participant {participant} (site {participant.site.code}) on "
-            f"{unblinding.unblinded_at:%Y-%m-%d %H:%M} UTC.\n\nReason: {unblinding.reason}\n"
-        ),
-        from_email=None,
-        recipient_list=recipients,
-    )

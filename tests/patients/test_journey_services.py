@@ -1,6 +1,5 @@
 """Screening → eligibility → consent → enrolment → withdrawal, as the protocol requires."""
 
-import re
 from datetime import date
 
 import pytest
@@ -211,9 +210,10 @@ def test_randomised_enrolment_takes_the_stratum_list(db):
     assert participant.randomisation_slot.allocation_list.stratum.code == "BD"
 
 
-def test_emergency_unblinding_is_signed_audited_and_notifies_the_study_admin(
+def test_emergency_unblinding_is_signed_and_audited_and_leaves_the_notice_to_the_outbox(
     db, django_capture_on_commit_callbacks
 ):
+    """The study admins' notice: tests/notifications/test_unblinding_notice.py."""
     from audit.history import history_for
 
     study = mood_study()
@@ -239,11 +239,5 @@ def test_emergency_unblinding_is_signed_audited_and_notifies_the_study_admin(
 
     assert may_see_arm(investigator, participant)
     assert not may_see_arm(coordinator, participant)
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
-    assert message.to == ["sam@hospital.org"]
-    assert "Anaphylaxis" in message.body
-    participant.refresh_from_db()
-    assert not re.search(rf"\b{participant.arm.code}\b", message.body + message.subject)
-    assert participant.arm.name not in message.body
+    assert mail.outbox == []  # a refusing mail server cannot fail the unblinding
     assert history_for(unblinding)[0].user == "ines"

@@ -42,3 +42,22 @@ def test_the_commands_the_services_run_exist():
 
     assert celery_app.main == "il2_ecrf"
     assert (ROOT / "Dockerfile").exists()
+
+
+def test_the_app_connects_as_its_own_role_and_only_web_migrates_as_the_owner():
+    services = compose()["services"]
+    owner = services["postgres"]["environment"]["POSTGRES_USER"]
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert not env["DATABASE_URL"].startswith(f"postgres://{owner}:"), name
+        assert "REMINDER_SITE_URL:?" in env["REMINDER_SITE_URL"], name
+    assert "DATABASE_OWNER_URL" not in services["worker"]["environment"]
+    assert "DATABASE_OWNER_URL" not in services["beat"]["environment"]
+    web = services["web"]
+    assert web["environment"]["DATABASE_OWNER_URL"].startswith(f"postgres://{owner}:")
+    steps = [step.strip() for step in web["command"].removesuffix('"').split("&&")]
+    assert steps[0].endswith("manage.py migrate --database owner --noinput")
+    assert steps[1] == "python manage.py setup_database_roles"
+    # gunicorn (one line: the folded command keeps line breaks) runs without the owner's URL
+    assert steps[-1].startswith("exec env -u DATABASE_OWNER_URL gunicorn config.wsgi ")
+    assert "\n" not in steps[-1]

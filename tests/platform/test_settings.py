@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args, **env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    required = {"SECRET_KEY", "ALLOWED_HOSTS", "REMINDER_SITE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in required}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -33,6 +34,12 @@ def test_production_refuses_to_start_without_allowed_hosts():
     assert "ALLOWED_HOSTS is not set" in result.stderr
 
 
+def test_production_refuses_to_start_without_the_site_url_for_e_mail_links():
+    result = run_manage("check", DEBUG="0", SECRET_KEY="k" * 60, ALLOWED_HOSTS="ecrf.example.org")
+    assert result.returncode != 0
+    assert "REMINDER_SITE_URL is not set" in result.stderr
+
+
 def test_a_malformed_boolean_is_refused_by_name():
     result = run_manage("check", DEBUG="maybe")
     assert result.returncode != 0
@@ -48,6 +55,7 @@ def test_check_deploy_is_clean_with_production_settings():
         DEBUG="0",
         SECRET_KEY="a-production-secret-" + "q7Zr" * 15,
         ALLOWED_HOSTS="ecrf.example.org",
+        REMINDER_SITE_URL="https://ecrf.example.org",
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
@@ -59,6 +67,7 @@ def test_production_serves_collected_static_files_under_hashed_names(tmp_path):
         "DEBUG": "0",
         "SECRET_KEY": "a-production-secret-" + "q7Zr" * 15,
         "ALLOWED_HOSTS": "ecrf.example.org",
+        "REMINDER_SITE_URL": "https://ecrf.example.org",
         "STATIC_ROOT": str(tmp_path / "static"),
     }
     collected = run_manage("collectstatic", "--noinput", **env)
