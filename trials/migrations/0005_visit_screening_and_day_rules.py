@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trials', '0003_protocol_frozen'),
+        ('trials', '0004_protocol_screening_number_pattern'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trials', '0004_visit_screening_and_day_rules'),
+        ('trials', '0005_visit_screening_and_day_rules'),
     ]
 
     operations = [
