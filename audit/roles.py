@@ -2,7 +2,8 @@
 
 Two roles share one database. The owner (DATABASE_OWNER_URL) owns the tables and runs the
 migrations. The app (DATABASE_URL) reads and writes the study's data but may only append to
-the trail: no UPDATE, DELETE or TRUNCATE on any event table, only SELECT on
+the trail: no UPDATE, DELETE or TRUNCATE on any event table (nor DELETE or TRUNCATE on a
+clinical table: those records are voided, never deleted), only SELECT on
 pghistory_context (who and why). Not being the owner, it cannot disable a trigger or drop a
 table either.
 
@@ -17,11 +18,14 @@ any DELETE and any UPDATE of an earlier transaction's row, whoever asks, short o
 disabling it.
 """
 
+import pgtrigger
 from django.apps import apps
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from pghistory.models import Context, Event
 from psycopg import sql
+
+from .tracking import NO_HARD_DELETE
 
 CONTEXT_TABLE = Context._meta.db_table
 
@@ -101,6 +105,22 @@ def audit_tables() -> list[str]:
     return [CONTEXT_TABLE, *sorted(events)]
 
 
+def clinical_tables() -> list[str]:
+    """Tables of clinical records (`audit.tracking.clinical_record`): never hard-deleted.
+
+    Their `no_hard_delete` trigger stops a DELETE from any path, but pgtrigger lets any
+    session skip a trigger by name (`SET pgtrigger.ignore`), so for the app the rule is also
+    a privilege it does not hold.
+    """
+    return sorted(
+        {
+            model._meta.db_table
+            for model, trigger in pgtrigger.registered()
+            if trigger.name == NO_HARD_DELETE
+        }
+    )
+
+
 def setup_app_role(connection: BaseDatabaseWrapper, role: str, password: str | None) -> None:
     """Create the app's role if needed and give it exactly the rights it needs.
 
@@ -144,6 +164,10 @@ def setup_app_role(connection: BaseDatabaseWrapper, role: str, password: str | N
                 sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
                     sql.Identifier(table), name
                 )
+            )
+        for table in clinical_tables():
+            cursor.execute(
+                sql.SQL("REVOKE DELETE, TRUNCATE ON {} FROM {}").format(sql.Identifier(table), name)
             )
 
 

@@ -13,6 +13,9 @@ import pghistory
 import pghistory.runtime
 import pgtrigger
 
+#: The trigger refusing DELETE on clinical records (and the privilege the app role lacks).
+NO_HARD_DELETE = "no_hard_delete"
+
 
 def track(**kwargs):
     """Decorator for a model whose every change must be audited (21 CFR Part 11 §11.10(e)).
@@ -35,7 +38,7 @@ def clinical_record(**kwargs):
     def decorate(model):
         model = track(**kwargs)(model)
         return pgtrigger.register(
-            pgtrigger.Protect(name="no_hard_delete", operation=pgtrigger.Delete)
+            pgtrigger.Protect(name=NO_HARD_DELETE, operation=pgtrigger.Delete)
         )(model)
 
     return decorate

@@ -147,3 +147,25 @@ def test_a_superuser_is_never_made_the_app_role(db):
         pytest.skip("the tests do not run as a superuser here")
     with pytest.raises(ValueError, match="superuser"):
         setup_app_role(connection, me, password=None)
+
+
+def test_the_app_role_cannot_hard_delete_clinical_data_even_by_ignoring_the_trigger(app_role):
+    """pgtrigger lets any session skip a trigger by name (`SET pgtrigger.ignore`), so the
+    no-hard-delete rule on clinical tables must also be a missing privilege."""
+    from safety.models import AdverseEvent
+    from signatures.models import Signature
+
+    with as_role(app_role):
+        for model in (AdverseEvent, Signature):
+            table = model._meta.db_table
+            with (
+                pytest.raises(DatabaseError),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(
+                    "SELECT set_config('pgtrigger.ignore', %s, true)",
+                    [f"{{{table}:pgtrigger_no_hard_delete_00000}}"],
+                )
+                cursor.execute(f"DELETE FROM {table}")
+            refused(f"TRUNCATE {table}")
