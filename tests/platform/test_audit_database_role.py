@@ -10,6 +10,7 @@ import contextlib
 import json
 import uuid
 
+import pgtrigger
 import pytest
 from django.db import DatabaseError, connection, transaction
 from pghistory.models import Context
@@ -150,22 +151,22 @@ def test_a_superuser_is_never_made_the_app_role(db):
 
 
 def test_the_app_role_cannot_hard_delete_clinical_data_even_by_ignoring_the_trigger(app_role):
-    """pgtrigger lets any session skip a trigger by name (`SET pgtrigger.ignore`), so the
-    no-hard-delete rule on clinical tables must also be a missing privilege."""
+    """pgtrigger lets any session skip a trigger by name (`pgtrigger.ignore`), so the
+    no-hard-delete rule on clinical tables must also be a privilege the app does not hold."""
+    from psycopg.errors import InsufficientPrivilege
+
     from safety.models import AdverseEvent
     from signatures.models import Signature
 
     with as_role(app_role):
         for model in (AdverseEvent, Signature):
-            table = model._meta.db_table
-            with (
-                pytest.raises(DatabaseError),
-                transaction.atomic(),
-                connection.cursor() as cursor,
-            ):
-                cursor.execute(
-                    "SELECT set_config('pgtrigger.ignore', %s, true)",
-                    [f"{{{table}:pgtrigger_no_hard_delete_00000}}"],
-                )
-                cursor.execute(f"DELETE FROM {table}")
-            refused(f"TRUNCATE {table}")
+            uri = f"{model._meta.label}:no_hard_delete"
+            for statement in ("DELETE FROM {}", "TRUNCATE {}"):
+                with (
+                    pgtrigger.ignore(uri),
+                    pytest.raises(DatabaseError) as refusal,
+                    transaction.atomic(),
+                    connection.cursor() as cursor,
+                ):
+                    cursor.execute(statement.format(model._meta.db_table))
+                assert isinstance(refusal.value.__cause__, InsufficientPrivilege)
