@@ -212,6 +212,8 @@ def test_the_json_tree_keeps_decimals_exact_as_text():
         {"kind": "number", "value": 1.5},
         {"kind": "number", "value": "NaN"},
         {"kind": "ref", "code": "A; B"},
+        {"kind": "ref", "code": "null"},
+        {"kind": "ref", "code": "CM.if"},
         {"kind": "ref", "code": "A", "extra": 1},
         {"kind": "binary", "op": "%", "left": {"kind": "null"}, "right": {"kind": "null"}},
         {"kind": "call", "name": "exec", "args": []},

@@ -179,7 +179,11 @@ class Ref:
     pos: int | None = _position()
 
     def __post_init__(self):
-        if not isinstance(self.code, str) or not _REFERENCE.fullmatch(self.code):
+        if (
+            not isinstance(self.code, str)
+            or not _REFERENCE.fullmatch(self.code)
+            or any(part in _WORDS or keyword.iskeyword(part) for part in self.code.split("."))
+        ):
             raise ExpressionError(_("%(code)r is not an item code.") % {"code": self.code})
 
     @property
