@@ -1,0 +1,1 @@
+"""Forms as data: the form registry and the expression language its rules are written in."""
