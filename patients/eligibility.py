@@ -5,15 +5,14 @@ inclusion is met by "yes"; a yes/no exclusion is present when "yes". A numeric c
 (e.g. "Age (years)", min 18) is met when the number is within its bounds; as an exclusion
 it is present when within them. The verdict lists the failing criteria by code.
 
-The age criterion (a numeric criterion whose text starts with "Age", like "Age (years)") is
-not a free answer: the age follows from the year of birth and the assessment date, so it
+The age criterion (`type: age` in the protocol file, a number with bounds) is not a free
+answer: the age follows from the year of birth and the assessment date, so it
 is derived (`with_derived_age`) and a typed age that the year of birth rules out is
 refused. Only the year is recorded, so the age on a day is one of two values (before or
 after that year's birthday); either may be typed, and left blank the age is derived when
 both give the same verdict.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -29,11 +28,8 @@ class Verdict:
     failed: tuple[str, ...]
 
 
-_AGE_TEXT = re.compile(r"\s*age\b", re.IGNORECASE)
-
-
 def is_age_criterion(criterion: EligibilityCriterion) -> bool:
-    return criterion.answer_type == AnswerType.NUMBER and bool(_AGE_TEXT.match(criterion.text))
+    return criterion.answer_type == AnswerType.AGE
 
 
 def possible_ages(year_of_birth: int, on: date) -> tuple[int, int]:
@@ -141,7 +137,7 @@ def verdict(criteria: list[EligibilityCriterion], answers: dict) -> Verdict:
     failed = []
     for criterion in criteria:
         answer = answers[criterion.code]
-        if criterion.answer_type == AnswerType.NUMBER:
+        if criterion.answer_type != AnswerType.BOOLEAN:  # a number or an age
             holds = _within(criterion, Decimal(str(answer)))
         else:
             holds = bool(answer)

@@ -45,7 +45,7 @@ class EligibilityForm(forms.Form):
         super().__init__(*args, **kwargs)
         for criterion in criteria:
             label = f"{criterion.code} ({criterion.get_kind_display()}): {criterion.text}"
-            if criterion.answer_type == AnswerType.NUMBER:
+            if criterion.answer_type != AnswerType.BOOLEAN:  # a number or an age
                 field = forms.DecimalField(label=label, max_digits=10, decimal_places=3)
                 bounds = []
                 if criterion.min_value is not None:

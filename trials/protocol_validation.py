@@ -25,7 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 BLINDINGS = ("open", "single", "double")
 CRITERION_KINDS = ("inclusion", "exclusion")
-CRITERION_TYPES = ("boolean", "number")
+CRITERION_TYPES = ("boolean", "number", "age")
 # The events the reminder sweep knows how to compute, and the membership roles it can notify
 # (the values of `trials.models.study.Role`; a test keeps the two in step).
 REMINDER_EVENTS = (
@@ -396,12 +396,14 @@ def value_node(item: Node, key: str) -> Node | None:
 
 
 def check_criterion_answer(r: NodeReader, f: Fields, answer, low, high) -> None:
-    """min / max belong to numeric criteria only, which need at least one of them."""
+    """min / max belong to numeric (and age) criteria only, which need at least one of them."""
     if answer == "boolean":
         for key in ("min", "max"):
             if f.node(key) is not None:
-                r.refuse(f.node(key), f.path_of(key), f"'{key}' applies only to type: number")
-    elif answer == "number" and f.node("min") is None and f.node("max") is None:
+                r.refuse(
+                    f.node(key), f.path_of(key), f"'{key}' applies only to type: number or age"
+                )
+    elif answer in ("number", "age") and f.node("min") is None and f.node("max") is None:
         r.refuse(f.mapping_node, f.path, "a numeric criterion needs 'min', 'max' or both")
     if low is not None and high is not None and low > high:
         r.refuse(f.node("max"), f.path_of("max"), f"max {high} is below min {low}")

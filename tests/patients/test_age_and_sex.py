@@ -123,3 +123,52 @@ def test_the_screening_api_requires_an_explicit_sex(rp, client_for, sex):
     )
     assert response.status_code == 400
     assert "sex" in response.json()["errors"]
+
+
+def _protocol_with_criteria(criteria_yaml: str):
+    """The RP protocol with its eligibility list replaced (as a new study, activated)."""
+    from tests.factories import PROTOCOL_DIR
+    from trials.protocol_file import parse_protocol
+    from trials.services import load_protocol
+
+    text = (PROTOCOL_DIR / "ld-il2-rp.yaml").read_text(encoding="utf-8")
+    head, rest = text.split("eligibility:\n", 1)
+    tail = rest[rest.index("dosing:") :]
+    text = head.replace("code: LDIL2-RP", "code: LDIL2-AGE") + criteria_yaml + tail
+    version, _created = load_protocol(parse_protocol(text, source="age.yaml"), activate=True)
+    return version.study
+
+
+def test_the_age_criterion_is_the_one_the_protocol_declares_whatever_its_language(db):
+    study = _protocol_with_criteria(
+        'eligibility:\n  - {id: I1, kind: inclusion, text: "年龄（岁）", type: age, min: 18}\n'
+    )
+    coordinator = staff(study, "carla", Role.COORDINATOR)
+    participant = screened(study, coordinator, year_of_birth=1985)
+    with pytest.raises(ValidationError) as refused:
+        services.record_eligibility(
+            participant=participant, answers={"I1": 34}, assessed_on=ON, user=coordinator
+        )
+    assert refused.value.message_dict["I1"] == [
+        "Born in 1985, the participant is 40 or 41 on 2026-01-05, not 34."
+    ]
+    assessment = services.record_eligibility(
+        participant=participant, answers={}, assessed_on=ON, user=coordinator
+    )
+    assert assessment.answers == {"I1": 41}
+
+
+def test_a_number_criterion_about_another_age_is_answered_as_typed(db):
+    study = _protocol_with_criteria(
+        "eligibility:\n"
+        '  - {id: I1, kind: inclusion, text: "Age (years)", type: age, min: 18}\n'
+        '  - {id: I2, kind: inclusion, text: "Age at diagnosis (years)", type: number,'
+        " max: 40}\n"
+    )
+    coordinator = staff(study, "carla", Role.COORDINATOR)
+    participant = screened(study, coordinator, year_of_birth=1985)
+    assessment = services.record_eligibility(
+        participant=participant, answers={"I2": 30}, assessed_on=ON, user=coordinator
+    )
+    assert assessment.answers == {"I1": 41, "I2": 30}
+    assert assessment.eligible

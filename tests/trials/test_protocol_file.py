@@ -79,7 +79,7 @@ def test_the_relapsing_polychondritis_protocol_reads_as_designed():
         "immunosuppressant / biologic therapy, or intolerance of it"
     )
     assert spec.eligibility[3] == CriterionSpec(
-        "I4", "inclusion", "Age (years)", "number", Decimal(18), None
+        "I4", "inclusion", "Age (years)", "age", Decimal(18), None
     )
     assert spec.dosing.drug == "recombinant human IL-2"
     assert spec.dosing.phases == (
@@ -114,7 +114,7 @@ def test_the_mood_protocol_is_double_blind_two_to_one_and_stratified_by_diagnosi
         StratumSpec("BD", "Bipolar disorder"),
     )
     age = next(c for c in spec.eligibility if c.text == "Age (years)")
-    assert (age.type, age.min, age.max) == ("number", Decimal(18), Decimal(65))
+    assert (age.type, age.min, age.max) == ("age", Decimal(18), Decimal(65))
     assert spec.sites[0].timezone == "Europe/Rome"
     assert {p.dose for p in spec.dosing.phases} == {Decimal("1.5")}
     hamd = [v.day for v in spec.visits if "HAMD17" in v.forms]
@@ -139,7 +139,7 @@ def test_an_export_leaves_out_what_is_at_its_default():
     assert "placebo" not in exported
     assert "sponsor" not in exported
     assert "type: boolean" not in exported
-    assert "- {id: I4, kind: inclusion, text: Age (years), type: number, min: 18}" in exported
+    assert "- {id: I4, kind: inclusion, text: Age (years), type: age, min: 18}" in exported
 
 
 def test_decimal_numbers_are_kept_exact():
@@ -426,7 +426,7 @@ def test_a_numeric_criterion_whose_max_is_below_its_min_is_refused():
 
 
 def test_a_numeric_criterion_without_bounds_is_refused():
-    text = changed("type: number, min: 18}", "type: number}")
+    text = changed("type: age, min: 18}", "type: age}")
 
     refused_once(text, "Age", "eligibility[3]", "a numeric criterion needs 'min', 'max' or both")
 
@@ -434,7 +434,7 @@ def test_a_numeric_criterion_without_bounds_is_refused():
 def test_a_yes_no_criterion_with_a_bound_is_refused():
     text = changed('Active serious infection"}', 'Active serious infection", max: 3}')
 
-    refused_once(text, "max: 3", "eligibility[4].max", "'max' applies only to type: number")
+    refused_once(text, "max: 3", "eligibility[4].max", "'max' applies only to type: number or age")
 
 
 def test_an_unknown_criterion_kind_is_refused():

@@ -74,7 +74,7 @@ def criteria(draw):
         low = draw(decimals)
     if low is not None and high is not None and low > high:
         low, high = high, low
-    return CriterionSpec(**common, type="number", min=low, max=high)
+    return CriterionSpec(**common, type=draw(st.sampled_from(["number", "age"])), min=low, max=high)
 
 
 @st.composite

@@ -208,6 +208,8 @@ class CriterionKind(models.TextChoices):
 class AnswerType(models.TextChoices):
     BOOLEAN = "boolean", _("Yes / no")
     NUMBER = "number", _("Number")
+    #: A number the participant's year of birth already answers (patients.eligibility).
+    AGE = "age", _("Age in years, from the year of birth")
 
 
 @track()
