@@ -290,7 +290,10 @@ def unblind(request, pk: int):
         except services.JourneyError as exc:
             _refusal(form, exc)
         else:
-            messages.warning(request, _("Unblinded. The study admins have been notified."))
+            messages.warning(
+                request,
+                _("Unblinded. The study admins will be told within minutes."),
+            )
             return redirect("patients:participant", pk=participant.pk)
     return render(request, "patients/unblind.html", {"participant": participant, "form": form})
 
