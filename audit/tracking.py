@@ -7,6 +7,7 @@ bulk updates, raw SQL and the admin are all recorded.
 """
 
 import contextlib
+import json
 import uuid
 
 import pghistory
@@ -81,3 +82,19 @@ def acting(user, text: str | None = None):
         yield
     finally:
         pghistory.runtime._tracker.value = outer
+
+
+def reason_in_migration(schema_editor, text: str) -> None:
+    """Attach `text` as the reason to the audit events a data migration writes.
+
+    Migrations run on the owner's connection (`migrate --database owner`), which `acting()`
+    does not reach: pghistory attaches its context to the default connection only. This
+    sets, for the rest of the migration's transaction, the two settings the audit triggers
+    read (`_pgh_attach_context()`), on the migration's own connection.
+    """
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pghistory.context_id', %s, true),"
+            " set_config('pghistory.context_metadata', %s, true)",
+            [str(uuid.uuid4()), json.dumps({"reason": text})],
+        )

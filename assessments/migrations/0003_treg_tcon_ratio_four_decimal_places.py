@@ -6,23 +6,26 @@ percentages, which the record keeps exactly, under an audit reason.
 
 from decimal import ROUND_HALF_UP, Decimal
 
-import pghistory
 from django.db import migrations, models
+
+from audit.tracking import reason_in_migration
 
 STEP = Decimal("0.0001")
 
 
 def recompute_ratios(apps, schema_editor):
-    TregPanel = apps.get_model("assessments", "TregPanel")
-    with pghistory.context(reason="Treg/Tcon ratio recomputed to four decimal places"):
-        for panel in TregPanel.objects.filter(treg_tcon_ratio__isnull=False).iterator():
-            if not panel.tcon_pct_of_cd4:
-                continue
-            ratio = (panel.treg_pct_of_cd4 / panel.tcon_pct_of_cd4).quantize(
-                STEP, rounding=ROUND_HALF_UP
-            )
-            if ratio != panel.treg_tcon_ratio:
-                TregPanel.objects.filter(pk=panel.pk).update(treg_tcon_ratio=ratio)
+    panels = apps.get_model("assessments", "TregPanel").objects.using(
+        schema_editor.connection.alias
+    )
+    reason_in_migration(schema_editor, "Treg/Tcon ratio recomputed to four decimal places")
+    for panel in panels.filter(treg_tcon_ratio__isnull=False).iterator():
+        if not panel.tcon_pct_of_cd4:
+            continue
+        ratio = (panel.treg_pct_of_cd4 / panel.tcon_pct_of_cd4).quantize(
+            STEP, rounding=ROUND_HALF_UP
+        )
+        if ratio != panel.treg_tcon_ratio:
+            panels.filter(pk=panel.pk).update(treg_tcon_ratio=ratio)
 
 
 class Migration(migrations.Migration):
