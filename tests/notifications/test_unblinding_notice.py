@@ -3,7 +3,7 @@ the investigator's unblinding stands whatever the mail server does, and the mess
 retried until it is sent, once."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -15,32 +15,14 @@ from notifications.models import Notification, Status
 from patients import services as journey
 from patients.models import Unblinding
 from tests.notifications.helpers_reminders import REFUSING_BACKEND
-from tests.patients.journey_helpers import (
-    MOOD_YES,
-    eligible_and_confirmed,
-    mood_study,
-    screened,
-    staff,
-)
-from trials.models import Role
+from tests.patients import journey_helpers
 
 KIND = "emergency_unblinding"
 
 
 def enrolled_in_mood():
-    study = mood_study()
-    coordinator = staff(study, "carla", Role.COORDINATOR, blinded=True)
-    investigator = staff(study, "ines", Role.INVESTIGATOR, blinded=True)
-    staff(study, "sam", Role.STUDY_ADMIN, email="sam@hospital.org")
-    participant = screened(study, coordinator, stratum="MDD")
-    eligible_and_confirmed(participant, coordinator, investigator, MOOD_YES)
-    journey.enrol(
-        participant=participant,
-        baseline_date=date(2026, 1, 5),
-        consent_date=date(2026, 1, 5),
-        user=coordinator,
-    )
-    return participant, investigator
+    team = journey_helpers.enrolled_in_mood(admin_email="una@hospital.org")
+    return team["participant"], team["investigator"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -58,7 +40,7 @@ def test_a_refusing_mail_server_does_not_undo_or_break_the_unblinding(settings, 
     now = timezone.now()
     services.sweep(now=now, dispatch=False)
     (row,) = Notification.objects.filter(kind=KIND)
-    assert row.recipient.username == "sam"
+    assert row.recipient.username == "una"
     assert services.send_notification(notification_id=row.pk, now=now).outcome == "retry"
     row.refresh_from_db()
     assert row.status == Status.PENDING and "550 relay refused" in row.last_error
@@ -70,7 +52,7 @@ def test_a_refusing_mail_server_does_not_undo_or_break_the_unblinding(settings, 
     assert services.send_notification(notification_id=row.pk, now=later).outcome == "skipped"
     assert Notification.objects.filter(kind=KIND).count() == 1
     (message,) = mail.outbox
-    assert message.to == ["sam@hospital.org"]
+    assert message.to == ["una@hospital.org"]
 
 
 def test_the_notice_goes_to_the_study_admins_at_once_and_never_names_the_arm(db):
@@ -84,7 +66,7 @@ def test_the_notice_goes_to_the_study_admins_at_once_and_never_names_the_arm(db)
     assert mail.outbox == []  # nothing is sent from the investigator's request
     services.sweep(now=timezone.now(), dispatch=False)
     (row,) = Notification.objects.filter(kind=KIND)
-    assert row.recipient.username == "sam"
+    assert row.recipient.username == "una"
     assert "ines" in row.body and "Anaphylaxis" in row.body
     participant.refresh_from_db()
     assert participant.subject_id in row.subject

@@ -53,3 +53,27 @@ def screened(study, coordinator, number="S-001", site=None, stratum=None, year_o
 
 
 __all__ = ["Role", "staff"]
+
+
+def enrolled_in_mood(*, admin_email=None):
+    """A MOOD participant enrolled (MDD) by blinded staff, with an unblinded study admin.
+
+    Returns {"study", "participant", "coordinator", "investigator", "admin"}.
+    """
+    study = mood_study()
+    coordinator = staff(study, "carla", Role.COORDINATOR, blinded=True)
+    investigator = staff(study, "ines", Role.INVESTIGATOR, blinded=True)
+    admin = staff(study, "una", Role.STUDY_ADMIN, blinded=False, email=admin_email)
+    participant = screened(study, coordinator, stratum="MDD")
+    eligible_and_confirmed(participant, coordinator, investigator, MOOD_YES)
+    services.enrol(
+        participant=participant, baseline_date=TODAY_ISH, consent_date=TODAY_ISH, user=coordinator
+    )
+    participant.refresh_from_db()
+    return {
+        "study": study,
+        "participant": participant,
+        "coordinator": coordinator,
+        "investigator": investigator,
+        "admin": admin,
+    }

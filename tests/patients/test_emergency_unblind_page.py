@@ -9,41 +9,15 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from patients import services
 from patients.models import Unblinding
 from tests.factories import PASSWORD
-from tests.patients.journey_helpers import (
-    MOOD_YES,
-    Role,
-    eligible_and_confirmed,
-    mood_study,
-    screened,
-    staff,
-)
+from tests.patients.journey_helpers import Role, enrolled_in_mood, staff
 
 
 @pytest.fixture
 def mood(db):
-    study = mood_study()
-    coordinator = staff(study, "carla", Role.COORDINATOR, blinded=True)
-    investigator = staff(study, "ines", Role.INVESTIGATOR, blinded=True)
-    admin = staff(study, "una", Role.STUDY_ADMIN, blinded=False)
-    participant = screened(study, coordinator, stratum="MDD")
-    eligible_and_confirmed(participant, coordinator, investigator, MOOD_YES)
-    services.enrol(
-        participant=participant,
-        baseline_date=date(2026, 1, 5),
-        consent_date=date(2026, 1, 5),
-        user=coordinator,
-    )
-    participant.refresh_from_db()
-    return {
-        "participant": participant,
-        "coordinator": coordinator,
-        "investigator": investigator,
-        "admin": admin,
-        "url": reverse("patients:unblind", args=[participant.pk]),
-    }
+    team = enrolled_in_mood()
+    return team | {"url": reverse("patients:unblind", args=[team["participant"].pk])}
 
 
 def test_the_investigator_signs_with_a_reason_and_then_sees_the_arm(mood, client_for):

@@ -5,51 +5,26 @@ emergency unblinding records all tell who gets what; a blinded user gets 404 on 
 page and as API, while an unblinded study admin still reads the arms' trail.
 """
 
-from datetime import date
-
 import pytest
 from django.urls import reverse
 
 from patients import services
 from patients.models import RandomisationList, RandomisationSlot
-from tests.patients.journey_helpers import (
-    MOOD_YES,
-    Role,
-    eligible_and_confirmed,
-    mood_study,
-    screened,
-    staff,
-)
+from tests.factories import PASSWORD
+from tests.patients.journey_helpers import enrolled_in_mood
 from trials.models import Arm
 
 
 @pytest.fixture
 def mood(db):
-    study = mood_study()
-    coordinator = staff(study, "carla", Role.COORDINATOR, blinded=True)
-    investigator = staff(study, "ines", Role.INVESTIGATOR, blinded=True)
-    admin = staff(study, "una", Role.STUDY_ADMIN, blinded=False)
-    participant = screened(study, coordinator, stratum="MDD")
-    eligible_and_confirmed(participant, coordinator, investigator, MOOD_YES)
-    services.enrol(
-        participant=participant,
-        baseline_date=date(2026, 1, 5),
-        consent_date=date(2026, 1, 5),
-        user=coordinator,
-    )
+    team = enrolled_in_mood()
     unblinding = services.emergency_unblind(
-        participant=participant,
-        user=investigator,
-        password="correct-horse-battery",
+        participant=team["participant"],
+        user=team["investigator"],
+        password=PASSWORD,
         reason="Anaphylaxis",
     )
-    return {
-        "study": study,
-        "coordinator": coordinator,
-        "investigator": investigator,
-        "admin": admin,
-        "unblinding": unblinding,
-    }
+    return team | {"unblinding": unblinding}
 
 
 def trail_urls(label: str, pk) -> list[str]:
