@@ -16,7 +16,11 @@ def record_history(request, label: str, pk: str):
     return render(
         request,
         "audit/history.html",
-        {"record": obj, "label": label, "entries": history_for(obj, hidden=hidden)},
+        {
+            "record": obj,
+            "record_type": obj._meta.verbose_name,
+            "entries": history_for(obj, hidden=hidden),
+        },
     )
 
 
@@ -24,6 +28,13 @@ class ChangeSerializer(serializers.Serializer):
     field = serializers.CharField()
     old = serializers.JSONField()
     new = serializers.JSONField()
+    label = serializers.CharField()
+    old_display = serializers.CharField()
+    new_display = serializers.CharField()
+    #: The item code when `field` is a JSON field of items (one change per item).
+    item = serializers.CharField()
+    #: Computed by the server from other values (a deadline, a score), not entered.
+    derived = serializers.BooleanField()
 
 
 class EntrySerializer(serializers.Serializer):
@@ -32,6 +43,8 @@ class EntrySerializer(serializers.Serializer):
     user = serializers.CharField()
     reason = serializers.CharField()
     changes = ChangeSerializer(many=True)
+    at_display = serializers.CharField()
+    user_display = serializers.CharField()
 
 
 @extend_schema(responses=EntrySerializer(many=True))

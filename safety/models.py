@@ -315,6 +315,15 @@ class AdverseEvent(models.Model):
 
     objects = AdverseEventQuerySet.as_manager()
 
+    #: Recomputed from the fields above on every save (safety.clocks). Audit trails show
+    #: them marked as derived: a correction that moves a regulator deadline is worth seeing.
+    derived_fields = (
+        "is_susar",
+        "sponsor_report_due",
+        "regulator_report_due",
+        "regulator_complete_report_due",
+    )
+
     class Meta:
         ordering = ["onset_date", "pk"]
         verbose_name = _("adverse event")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.editing import StaleRecord
-from audit.history import ALWAYS_HIDDEN, history_for
+from audit.history import history_for
 from patients.selectors import get_participant_or_404
 from signatures.models import Meaning, Signature
 from signatures.services import SignatureError
@@ -19,9 +19,6 @@ from trials.models import Site
 from . import services
 from .forms import AdverseEventFilterForm, AdverseEventForm, ReportDatesForm, SignForm, VoidForm
 from .models import CLINICAL_FIELDS, AdverseEvent, Grade, Relationship
-
-#: Bookkeeping columns that would only clutter an AE's history.
-HISTORY_HIDDEN = ALWAYS_HIDDEN | {"row_version", "updated_at"}
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -116,23 +113,6 @@ def edit_adverse_event(request, pk: int):
     )
 
 
-def _labelled(entries):
-    """History entries with each changed field named as on the form, not as in the table."""
-    labels = {f.attname: str(f.verbose_name) for f in AdverseEvent._meta.concrete_fields}
-    return [
-        {
-            "at": entry.at,
-            "user": entry.user,
-            "reason": entry.reason,
-            "changes": [
-                {"label": labels.get(c.field, c.field), "old": c.old, "new": c.new}
-                for c in entry.changes
-            ],
-        }
-        for entry in entries
-    ]
-
-
 def _detail(request, adverse_event: AdverseEvent, status: int = 200, **forms):
     user, participant = request.user, adverse_event.participant
     signatures = list(Signature.objects.for_object(adverse_event).filter(meaning=Meaning.REVIEWED))
@@ -146,7 +126,7 @@ def _detail(request, adverse_event: AdverseEvent, status: int = 200, **forms):
         "standing": standing,
         "latest_voided": None if standing else latest_voided,
         "signatures": signatures,
-        "history": _labelled(history_for(adverse_event, hidden=HISTORY_HIDDEN)),
+        "history": history_for(adverse_event),
         "can_edit": services.can_enter(user, participant) and not adverse_event.is_voided,
         "can_sign": services.can_sign(user, participant) and not adverse_event.is_voided,
         "can_report": services.can_record_reports(user, participant)

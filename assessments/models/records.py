@@ -72,6 +72,9 @@ class InstrumentResponse(VisitRecord):
     )
     details = models.JSONField(_("details"), default=dict, blank=True)
 
+    #: Computed from the answers on every save (audit trails mark them as derived).
+    derived_fields = ("total", "band", "alerts", "details")
+
     class Meta:
         ordering = ["participant", "scheduled_visit__target_date", "instrument"]
         verbose_name = _("instrument response")
@@ -85,6 +88,19 @@ class InstrumentResponse(VisitRecord):
 
     def __str__(self) -> str:
         return f"{self.instrument} {self.scheduled_visit}"
+
+    def audit_items(self, field: str) -> dict[str, tuple[str, dict]] | None:
+        """The instrument's items (code → label, choice labels), so the audit trail shows a
+        corrected answer as "H3 – 3. Suicide: 1 → 2" rather than two JSON blobs."""
+        from assessments import instruments
+
+        if field != "answers":
+            return None
+        try:
+            instrument = instruments.get(self.instrument)
+        except instruments.UnknownInstrument:
+            return {}
+        return {item.code: (str(item.label), dict(item.choices or ())) for item in instrument.items}
 
 
 @clinical_record()

@@ -41,6 +41,9 @@ class EligibilityAssessment(models.Model):
 
     objects = ParticipantRecordQuerySet.as_manager()
 
+    #: The verdict, computed from the answers (audit trails mark it as derived).
+    derived_fields = ("eligible", "failed")
+
     class Meta:
         verbose_name = _("eligibility assessment")
 
@@ -52,6 +55,16 @@ class EligibilityAssessment(models.Model):
 
     def signature_content(self) -> dict:
         return {"answers": self.answers, "eligible": self.eligible, "failed": self.failed}
+
+    def audit_items(self, field: str) -> dict[str, tuple[str, dict]] | None:
+        """The protocol's criteria (code → text), so the audit trail shows a changed answer
+        by its criterion rather than as a JSON blob."""
+        if field != "answers":
+            return None
+        return {
+            code: (text, {})
+            for code, text in self.protocol_version.criteria.values_list("code", "text")
+        }
 
 
 @clinical_record()

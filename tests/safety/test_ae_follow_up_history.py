@@ -92,9 +92,11 @@ def test_the_event_page_shows_its_history(cast, adverse_event, client_for):
     text = page.content.decode()
     assert 'id="history"' in text
     assert "Worsened at W4" in text
+    # Choice labels as on the form (issue 11), not the stored codes.
     assert (
-        'CTCAE grade: <span class="audit-old">2</span> → <span class="audit-new">3</span>' in text
-    )
+        'CTCAE grade: <span class="audit-old">2 – Moderate</span> → '
+        '<span class="audit-new">3 – Severe or medically significant</span>'
+    ) in text
 
 
 def test_the_generic_audit_trail_page_works_for_an_event(cast, adverse_event, client_for):
