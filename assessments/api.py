@@ -25,10 +25,10 @@ from audit.editing import StaleRecord
 from config.api import Conflict
 from patients.models import ScheduledVisit
 from patients.selectors import get_participant_or_404
+from trials.forms.codes import INSTRUMENT_CODES, TREG_PANEL
 
 from . import dosing, entry, instruments, selectors, services
 from .checks import Unconfirmed
-from .form_codes import INSTRUMENT_CODES, TREG_PANEL
 from .models import InjectionSite, LocalReaction
 
 # -- instruments ----------------------------------------------------------------------------

@@ -22,16 +22,16 @@ from patients.models import (
     VisitStatus,
 )
 from trials import access
-from trials.models import Site, Study, VisitDefinition
-
-from . import instruments
-from .form_codes import (
+from trials.forms.codes import (
     ADVERSE_EVENTS,
     ELIGIBILITY,
     INSTRUMENT_CODES,
     STEROID_DOSE,
     TREG_PANEL,
 )
+from trials.models import Site, Study, VisitDefinition
+
+from . import instruments
 from .models import InstrumentResponse, SteroidDose, TregPanel
 
 #: The forms recorded through this app's visit pages and API (ELIG and AE have their own).

@@ -27,6 +27,7 @@ from audit.editing import update_record
 from audit.tracking import acting
 from patients.clinical_dates import check_participant_date
 from patients.models import Participant, ScheduledVisit, VisitStatus
+from trials.forms.codes import INSTRUMENT_CODES, TREG_PANEL
 
 from . import instruments
 from .checks import FORM_CHECKS, Unconfirmed, evaluate
@@ -40,7 +41,6 @@ from .entry import (
     refuse_if_stale,
     require_capture,
 )
-from .form_codes import INSTRUMENT_CODES, TREG_PANEL
 from .form_records import (
     clean_instrument,
     clean_steroid,

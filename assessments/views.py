@@ -20,9 +20,9 @@ from audit.editing import StaleRecord
 from patients.models import ScheduledVisit, VisitStatus
 from patients.selectors import get_participant_or_404
 from trials import access
+from trials.forms.codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 
 from . import dosing, instruments, selectors, services
-from .form_codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 from .forms import (
     DoseAdministrationForm,
     InstrumentForm,

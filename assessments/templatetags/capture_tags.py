@@ -12,9 +12,9 @@ from django import template
 from django.utils.translation import gettext as _
 
 from assessments import dosing, selectors
-from assessments.form_codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 from patients.clinical_dates import study_period
 from patients.models import VisitStatus
+from trials.forms.codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 
 register = template.Library()
 
