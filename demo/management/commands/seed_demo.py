@@ -11,10 +11,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from audit.tracking import acting
-from patients.demo import ensure_demo_participants
+from demo.participants import ensure_demo_participants
+from demo.people import DEMO_PASSWORD, DEMO_USERS, ensure_demo_studies
 from patients.models import RandomisationList
 from patients.randomisation import generate_lists
-from trials.demo import DEMO_PASSWORD, DEMO_USERS, ensure_demo_studies
 
 STUDY_ADMIN_GROUP = "Study admins"
 
