@@ -13,7 +13,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from audit.editing import StaleRecord
-from safety import services as safety_services
 from signatures.models import Meaning, Signature
 from signatures.services import SignatureError, standing_signature
 from trials import access
@@ -31,6 +30,7 @@ from .forms import (
     UnblindForm,
 )
 from .models import EligibilityAssessment, Participant, ParticipantStatus
+from .panels import participant_panels
 from .selectors import arm_display, get_participant_or_404
 
 
@@ -341,7 +341,7 @@ def participant_detail(request, pk: int):
             "can_enter": access.has_role(
                 request.user, study, services.ENTRY_ROLES, participant.site
             ),
-            "can_report_ae": safety_services.can_enter(request.user, participant),
+            "panels": participant_panels(),
             "amendment": study.versions.filter(status=VersionStatus.ACTIVE)
             .exclude(pk=participant.protocol_version_id)
             .first(),
