@@ -27,12 +27,14 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from core.errors import NotAllowed
+
 _current_request = ContextVar("lockout_request", default=None)
 #: Usernames whose signing password was wrong in this request, for the middleware.
 FAILED_SIGNING_PASSWORDS = "_signing_password_failures"
 
 
-class AccountLocked(Exception):
+class AccountLocked(NotAllowed):
     """The account is locked (from this client address) after failed passwords."""
 
 
@@ -54,7 +56,7 @@ def signing_password_is_right(user, password: str) -> bool:
     request = _current_request.get()
     if request is not None and is_locked(request, user):
         request.axes_locked_out = True  # AxesMiddleware answers with the lockout page
-        raise AccountLocked
+        raise AccountLocked(_("This account is locked after failed password attempts."))
     if password and user.check_password(password):
         if request is not None:
             # As a successful log-in does (AXES_RESET_ON_SUCCESS), once the signature holds.

@@ -21,8 +21,6 @@ from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from audit.editing import StaleRecord
-from config.api import Conflict
 from patients.models import ScheduledVisit
 from patients.selectors import get_participant_or_404
 from trials.forms.codes import INSTRUMENT_CODES, TREG_PANEL
@@ -202,8 +200,6 @@ def capture_visit_form(request, pk: int, code: str, form: str):
         )
     except ValidationError as exc:
         return _refusal(exc)
-    except StaleRecord as exc:
-        raise Conflict(exc.message()) from exc
     return Response(
         form_payload(form, captured),
         status=status.HTTP_201_CREATED if captured.created else status.HTTP_200_OK,
@@ -324,8 +320,6 @@ def record_dose(request, pk: int):
         )
     except ValidationError as exc:
         return _refusal(exc, DOSE_FIELDS)
-    except StaleRecord as exc:
-        raise Conflict(exc.message()) from exc
     record = captured.record
     record.planned_dose.refresh_from_db(fields=["status"])
     doses = list(participant.doses.live())

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.tracking import acting
+from core.errors import ConflictError, NotAllowed
 
 from . import access
 from .models import (
@@ -46,11 +47,11 @@ from .protocol_file import (
 )
 
 
-class ProtocolConflict(Exception):
+class ProtocolConflict(ConflictError):
     """The file cannot be loaded as it stands (e.g. a label reused for different content)."""
 
 
-class MembershipRefused(Exception):
+class MembershipRefused(NotAllowed):
     """A membership change the acting user may not make (their own, or an unblinding)."""
 
 
