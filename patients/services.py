@@ -194,7 +194,7 @@ def screen(
     access.require_role(user, study, ENTRY_ROLES, site)
     if site.study_id != study.pk:
         raise JourneyError(_("This site belongs to another study."), "site")
-    version = study.versions.filter(status=VersionStatus.ACTIVE).first()
+    version = study.active_version()
     if version is None:
         raise JourneyError(_("This study has no active protocol version yet."))
     strata = {s.code: s for s in version.strata.all()}

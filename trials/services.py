@@ -328,7 +328,7 @@ def activation_preview(version: ProtocolVersion) -> dict:
     )
     return {
         "version": version,
-        "retiring": study.versions.filter(status=VersionStatus.ACTIVE).first(),
+        "retiring": study.active_version(),
         "participants_to_reconsent": following.count(),
         "calendars_to_regenerate": following.filter(status="enrolled").count(),
     }
@@ -358,7 +358,7 @@ def activate_version(version: ProtocolVersion, *, user=None) -> ProtocolVersion:
             % {"label": version.label, "problems": problems}
         ) from None
     with acting(user, f"Protocol version {version.label} activated"):
-        ProtocolVersion.objects.filter(study=version.study, status=VersionStatus.ACTIVE).update(
+        ProtocolVersion.objects.filter(study=version.study).active().update(
             status=VersionStatus.RETIRED
         )
         version.status = VersionStatus.ACTIVE

@@ -64,6 +64,12 @@ class Study(models.Model):
     def get_study(self) -> "Study":
         return self
 
+    def active_version(self):
+        """The version new participants are screened and enrolled on; None before the first
+        activation. The one definition of "the study's active version" (a constraint keeps
+        it unique); many studies at once: `ProtocolVersion.objects.active()`."""
+        return self.versions.active().first()
+
     @property
     def is_blinded_study(self) -> bool:
         return self.blinding != Blinding.OPEN

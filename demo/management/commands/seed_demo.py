@@ -21,7 +21,7 @@ STUDY_ADMIN_GROUP = "Study admins"
 
 def ensure_randomisation_list(study) -> None:
     """A randomised demo study needs its list before the first enrolment."""
-    version = study.versions.filter(status="active").first()
+    version = study.active_version()
     if version is None or version.arms.count() < 2:
         return
     if not RandomisationList.objects.filter(study=study).exists():
