@@ -1,13 +1,12 @@
-""""Studies this user administers" has one definition (`Study.objects.administered_by`),
+""" "Studies this user administers" has one definition (`Study.objects.administered_by`),
 which the access layer, the membership list, the randomisation lists and the reminder
 overview all build on."""
 
 from django.contrib.auth.models import AnonymousUser
 
+from tests.factories import MembershipFactory, StudyFactory, UserFactory
 from trials import access
 from trials.models import Role, Study
-
-from tests.factories import MembershipFactory, StudyFactory, UserFactory
 
 
 def test_a_study_admin_administers_only_the_studies_of_their_active_admin_memberships(db):
