@@ -324,6 +324,6 @@ def record_dose(request, pk: int):
     record.planned_dose.refresh_from_db(fields=["status"])
     doses = list(participant.doses.live())
     return Response(
-        dose_payload(record, dosing.adherence(doses, selectors.site_today(participant.site))),
+        dose_payload(record, dosing.adherence(doses, participant.site.today())),
         status=status.HTTP_201_CREATED if captured.created else status.HTTP_200_OK,
     )

@@ -36,7 +36,7 @@ def _number(value):
 
 
 def panel_context(participant, user, *, today=None) -> dict:
-    today = today or selectors.site_today(participant.site)
+    today = today or participant.site.today()
     visits = list(
         participant.visits.live().select_related("definition").order_by("target_date", "code")
     )
