@@ -11,39 +11,30 @@ failure on the request, and `LockoutMiddleware` hands it to axes once the view h
 outside any transaction. The middleware also lends the request to the check (axes needs the
 client address), so that services keep taking no request.
 
-When an account becomes locked its study admins get an e-mail, after the commit.
+When an account becomes locked its study admins get an e-mail, after the commit: who they are
+is a study's business, so the notice lives in `trials.lockout_notice`.
 """
 
-import logging
 from contextvars import ContextVar
 from functools import partial
 
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_failure_limit
-from axes.signals import user_locked_out
 from django.conf import settings
-from django.contrib.auth import get_user_model, logout
+from django.contrib.auth import logout
 from django.contrib.auth.signals import user_login_failed
-from django.core.mail import send_mail
 from django.db import transaction
-from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from trials.models import Membership, Role
-
-from .models import language_of
-
-logger = logging.getLogger(__name__)
+from core.errors import NotAllowed
 
 _current_request = ContextVar("lockout_request", default=None)
 #: Usernames whose signing password was wrong in this request, for the middleware.
-_FAILED = "_signing_password_failures"
+FAILED_SIGNING_PASSWORDS = "_signing_password_failures"
 
 
-class AccountLocked(Exception):
+class AccountLocked(NotAllowed):
     """The account is locked (from this client address) after failed passwords."""
 
 
@@ -65,7 +56,7 @@ def signing_password_is_right(user, password: str) -> bool:
     request = _current_request.get()
     if request is not None and is_locked(request, user):
         request.axes_locked_out = True  # AxesMiddleware answers with the lockout page
-        raise AccountLocked
+        raise AccountLocked(_("This account is locked after failed password attempts."))
     if password and user.check_password(password):
         if request is not None:
             # As a successful log-in does (AXES_RESET_ON_SUCCESS), once the signature holds.
@@ -78,7 +69,7 @@ def signing_password_is_right(user, password: str) -> bool:
             )
         return True
     if request is not None:
-        vars(request).setdefault(_FAILED, []).append(user.get_username())
+        vars(request).setdefault(FAILED_SIGNING_PASSWORDS, []).append(user.get_username())
     return False
 
 
@@ -98,7 +89,7 @@ class LockoutMiddleware:
             response = self.get_response(request)
         finally:
             _current_request.reset(token)
-        for username in getattr(request, _FAILED, ()):
+        for username in getattr(request, FAILED_SIGNING_PASSWORDS, ()):
             user_login_failed.send(
                 sender=__name__,
                 credentials={settings.AXES_USERNAME_FORM_FIELD: username},
@@ -116,65 +107,3 @@ def lockout_response(request, original_response=None, credentials=None):
         detail = _("Too many failed password attempts: this account is locked for a while.")
         return JsonResponse({"detail": detail}, status=status)
     return render(request, "registration/lockout.html", status=status)
-
-
-@receiver(user_locked_out)
-def _when_locked(sender, request=None, username=None, ip_address=None, **kwargs):
-    """Tells the study admins when an account becomes locked (not at each refusal after)."""
-    if request is None or not username:
-        return
-    limit = get_failure_limit(request, {settings.AXES_USERNAME_FORM_FIELD: username})
-    if getattr(request, "axes_failures_since_start", None) != limit:
-        return
-    transaction.on_commit(
-        partial(
-            tell_study_admins,
-            username=username,
-            ip_address=ip_address or "?",
-            signing=bool(getattr(request, _FAILED, None)),
-        )
-    )
-
-
-def tell_study_admins(*, username: str, ip_address: str, signing: bool) -> int:
-    """E-mail each study admin of the locked user's studies, in the admin's language."""
-    user = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}).first()
-    if user is None:
-        return 0
-    studies = Membership.objects.active().filter(user=user).values("study")
-    admins = {
-        membership.user
-        for membership in Membership.objects.active()
-        .filter(study__in=studies, role=Role.STUDY_ADMIN, user__is_active=True)
-        .exclude(user__email="")
-        .select_related("user__profile")
-    }
-    values = {
-        "username": username,
-        "name": user.get_full_name() or username,
-        "time": f"{timezone.now():%Y-%m-%d %H:%M} UTC",
-        "ip": ip_address,
-        "limit": settings.AXES_FAILURE_LIMIT,
-        "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
-    }
-    for admin in sorted(admins, key=lambda u: u.pk):
-        with translation.override(language_of(admin)):
-            what = _("an electronic signature") if signing else _("log-in")
-            subject = _("[il2-ecrf] Account %(username)s locked after failed passwords") % values
-            body = _(
-                "The account %(username)s (%(name)s) was locked at %(time)s after "
-                "%(limit)s wrong passwords from the address %(ip)s; the last one was given "
-                "for %(what)s.\n\n"
-                "Log-in, e-signatures and the account's API tokens are refused from that "
-                "address for %(minutes)s minutes, and the account's session was ended.\n\n"
-                "If the user did not make these attempts, someone may be trying to use their "
-                "account: contact them. An administrator can lift the lock earlier in the "
-                "administration (Axes, access attempts)."
-            ) % (values | {"what": what})
-        try:
-            send_mail(subject, body, None, [admin.email])
-        except Exception:
-            # The lock holds whatever the mail server does; the log keeps the notice.
-            logger.exception("Could not tell %s that %s is locked", admin.email, username)
-    logger.warning("Account %s locked after failed passwords from %s", username, ip_address)
-    return len(admins)

@@ -21,14 +21,12 @@ from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from audit.editing import StaleRecord
-from config.api import Conflict
 from patients.models import ScheduledVisit
 from patients.selectors import get_participant_or_404
+from trials.forms.codes import INSTRUMENT_CODES, TREG_PANEL
 
 from . import dosing, entry, instruments, selectors, services
 from .checks import Unconfirmed
-from .form_codes import INSTRUMENT_CODES, TREG_PANEL
 from .models import InjectionSite, LocalReaction
 
 # -- instruments ----------------------------------------------------------------------------
@@ -202,8 +200,6 @@ def capture_visit_form(request, pk: int, code: str, form: str):
         )
     except ValidationError as exc:
         return _refusal(exc)
-    except StaleRecord as exc:
-        raise Conflict(exc.message()) from exc
     return Response(
         form_payload(form, captured),
         status=status.HTTP_201_CREATED if captured.created else status.HTTP_200_OK,
@@ -324,12 +320,10 @@ def record_dose(request, pk: int):
         )
     except ValidationError as exc:
         return _refusal(exc, DOSE_FIELDS)
-    except StaleRecord as exc:
-        raise Conflict(exc.message()) from exc
     record = captured.record
     record.planned_dose.refresh_from_db(fields=["status"])
     doses = list(participant.doses.live())
     return Response(
-        dose_payload(record, dosing.adherence(doses, selectors.site_today(participant.site))),
+        dose_payload(record, dosing.adherence(doses, participant.site.today())),
         status=status.HTTP_201_CREATED if captured.created else status.HTTP_200_OK,
     )

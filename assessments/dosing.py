@@ -33,7 +33,6 @@ from .entry import (
     save_record,
 )
 from .models import DoseAdministration
-from .selectors import site_today
 
 
 def record_dose(
@@ -73,7 +72,7 @@ def record_dose(
         if dose is None:
             raise ValidationError({ALL: [_("This dose is no longer on the schedule.")]})
         existing = DoseAdministration.objects.select_for_update().filter(planned_dose=dose).first()
-        today = site_today(participant.site)
+        today = participant.site.today()
         errors: dict[str, list[str]] = {}
         if not isinstance(given, bool):
             add_error(errors, "given", _("Say whether the dose was given."))

@@ -1,6 +1,6 @@
-"""Reads the capture pages, the API and the participant panel share: who may enter data, the
-site's today, which forms a visit takes, the records entered at visits, and the coordinator's
-dashboard and protocol deviations."""
+"""Reads the capture pages, the API and the participant panel share: who may enter data,
+which forms a visit takes, the records entered at visits, and the coordinator's dashboard
+and protocol deviations. A site's today is `Site.today()`."""
 
 from __future__ import annotations
 
@@ -22,16 +22,16 @@ from patients.models import (
     VisitStatus,
 )
 from trials import access
-from trials.models import Site, Study, VisitDefinition
-
-from . import instruments
-from .form_codes import (
+from trials.forms.codes import (
     ADVERSE_EVENTS,
     ELIGIBILITY,
     INSTRUMENT_CODES,
     STEROID_DOSE,
     TREG_PANEL,
 )
+from trials.models import Site, Study, VisitDefinition
+
+from . import instruments
 from .models import InstrumentResponse, SteroidDose, TregPanel
 
 #: The forms recorded through this app's visit pages and API (ELIG and AE have their own).
@@ -60,11 +60,6 @@ def form_label(code: str) -> str:
 def can_capture(user, participant: Participant) -> bool:
     """Coordinators and investigators covering the participant's site enter data."""
     return access.can_edit_clinical_data(user, participant.study, participant.site)
-
-
-def site_today(site: Site, now: datetime | None = None) -> date:
-    """Today's date where the site is (a visit "today" in Shanghai may be yesterday in UTC)."""
-    return site.today(now)
 
 
 def study_day_of(baseline: date, day: date) -> int:
@@ -245,7 +240,7 @@ def coordinator_dashboard(user, *, now: datetime | None = None) -> list[SiteBoar
     )
     if not sites:
         return []
-    boards = {site.pk: SiteBoard(site=site, today=site_today(site, now)) for site in sites}
+    boards = {site.pk: SiteBoard(site=site, today=site.today(now)) for site in sites}
     earliest = min(b.today for b in boards.values())
     latest = max(b.today for b in boards.values())
     on_study = Q(participant__status=ParticipantStatus.ENROLLED, participant__site__in=sites)

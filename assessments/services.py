@@ -27,6 +27,7 @@ from audit.editing import update_record
 from audit.tracking import acting
 from patients.clinical_dates import check_participant_date
 from patients.models import Participant, ScheduledVisit, VisitStatus
+from trials.forms.codes import INSTRUMENT_CODES, TREG_PANEL
 
 from . import instruments
 from .checks import FORM_CHECKS, Unconfirmed, evaluate
@@ -40,7 +41,6 @@ from .entry import (
     refuse_if_stale,
     require_capture,
 )
-from .form_codes import INSTRUMENT_CODES, TREG_PANEL
 from .form_records import (
     clean_instrument,
     clean_steroid,
@@ -73,7 +73,6 @@ from .selectors import (
     protocol_capture_forms,
     record_at,
     records_at,
-    site_today,
     study_day_of,
     study_week,
 )
@@ -111,7 +110,6 @@ __all__ = [
     "record_at",
     "record_dose",
     "records_at",
-    "site_today",
     "study_day_of",
     "study_week",
 ]
@@ -174,7 +172,7 @@ def capture_form(
             if day is None:
                 add_error(errors, "visit_date", _("This field is required."))
         if day is not None:
-            if day > site_today(participant.site):
+            if day > participant.site.today():
                 add_error(errors, "visit_date", _("A visit date cannot be in the future."))
             elif visit.actual_date and day != visit.actual_date and not reason:
                 add_error(
@@ -298,7 +296,7 @@ def add_unscheduled_visit(
         day = as_date(visit_date, errors, "visit_date")
         if day is None and "visit_date" not in errors:
             add_error(errors, "visit_date", _("This field is required."))
-        elif day is not None and day > site_today(participant.site):
+        elif day is not None and day > participant.site.today():
             add_error(errors, "visit_date", _("A visit date cannot be in the future."))
         elif day is not None:
             check_participant_date(day, field="visit_date", participant=participant, errors=errors)

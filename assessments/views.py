@@ -20,9 +20,9 @@ from audit.editing import StaleRecord
 from patients.models import ScheduledVisit, VisitStatus
 from patients.selectors import get_participant_or_404
 from trials import access
+from trials.forms.codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 
 from . import dosing, instruments, selectors, services
-from .form_codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 from .forms import (
     DoseAdministrationForm,
     InstrumentForm,
@@ -72,7 +72,7 @@ def visit_detail(request, pk: int, code: str):
             "cells": cells,
             "can_edit": can_edit,
             "missed_form": missed_form,
-            "today": selectors.site_today(participant.site),
+            "today": participant.site.today(),
         },
     )
 
@@ -233,7 +233,7 @@ def unscheduled_visit(request, pk: int):
 @login_required
 def dose_log(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
-    today = selectors.site_today(participant.site)
+    today = participant.site.today()
     doses = list(participant.doses.live().select_related("administration").order_by("date"))
     rows = [(dose, dosing.dose_state(dose, today)) for dose in doses]
     return render(

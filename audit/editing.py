@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.errors import ConflictError
+
 from .tracking import acting
 
 
@@ -26,15 +28,22 @@ class Conflict:
     saved: Any
 
 
-class StaleRecord(Exception):
-    """Someone else saved the record after this user loaded it."""
+class StaleRecord(ConflictError):
+    """Someone else saved the record after this user loaded it.
 
-    def __init__(self, *, current, conflicts: list[Conflict]):
+    `message` replaces the general explanation where the action needs its own (signing a
+    changed record asks to review it again).
+    """
+
+    def __init__(self, *, current, conflicts: list[Conflict], message: str | None = None):
         self.current = current
         self.conflicts = conflicts
+        self._message = message
         super().__init__(self.message())
 
     def message(self) -> str:
+        if self._message:
+            return self._message
         if not self.conflicts:
             return _(
                 "Someone else saved this record after you opened it. Review it and save again."

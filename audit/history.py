@@ -306,16 +306,18 @@ def history_for(obj: models.Model, *, hidden: frozenset[str] = ALWAYS_HIDDEN) ->
     return entries
 
 
-def visible_record_or_404(user, label: str, pk: str):
+def visible_record_or_404(user, label: str, pk: str, *, is_blinded):
     """The record and the fields this user may not see in its trail, or 404.
 
     The record must be visible through its model's `visible_to(user)` (the access layer);
     allocation fields are hidden from users blinded in the record's study, and a model whose
     every row tells the allocation (`allocation_trail = True`: arms, randomisation lists and
     slots, unblindings) has no trail at all for them: hiding fields would not be enough.
-    """
-    from trials import access
 
+    Who is blinded where is the access layer's answer, and that layer (trials) sits above
+    audit: the caller passes it in as `is_blinded(user, study)` (the URLconf hands the views
+    `trials.access.is_blinded`), so audit keeps importing nothing above itself.
+    """
     model = audited_model(label)
     manager = model._default_manager
     if not hasattr(manager, "visible_to"):
@@ -326,7 +328,7 @@ def visible_record_or_404(user, label: str, pk: str):
         raise Http404("No such record.") from exc
     if obj is None:
         raise Http404("No such record.")
-    blinded = access.is_blinded(user, obj.get_study())
+    blinded = is_blinded(user, obj.get_study())
     if blinded and getattr(model, "allocation_trail", False):
         raise Http404("No such record.")
     return obj, hidden_fields_for(model, blinded=blinded)

@@ -1,4 +1,9 @@
-"""The audit trail of one record, as a page and as an API answer."""
+"""The audit trail of one record, as a page and as an API answer.
+
+Both views take `is_blinded(user, study)` from the URLconf (`config.urls` passes
+`trials.access.is_blinded`): the access layer sits above audit, so it is handed in, not
+imported.
+"""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -11,8 +16,8 @@ from .history import history_for, visible_record_or_404
 
 
 @login_required
-def record_history(request, label: str, pk: str):
-    obj, hidden = visible_record_or_404(request.user, label, pk)
+def record_history(request, label: str, pk: str, *, is_blinded):
+    obj, hidden = visible_record_or_404(request.user, label, pk, is_blinded=is_blinded)
     return render(
         request,
         "audit/history.html",
@@ -49,7 +54,7 @@ class EntrySerializer(serializers.Serializer):
 
 @extend_schema(responses=EntrySerializer(many=True))
 @api_view(["GET"])
-def record_history_api(request, label: str, pk: str):
+def record_history_api(request, label: str, pk: str, *, is_blinded):
     """GET /api/v1/records/{model}/{id}/history/ — `model` is `app_label.model_name`."""
-    obj, hidden = visible_record_or_404(request.user, label, pk)
+    obj, hidden = visible_record_or_404(request.user, label, pk, is_blinded=is_blinded)
     return Response(EntrySerializer(history_for(obj, hidden=hidden), many=True).data)

@@ -3,6 +3,10 @@
 Validation errors are answered as 400 `{"errors": {field: [messages]}}`; 403, 404 and 409
 keep DRF's `{"detail": ...}` shape.
 
+A service's refusal (`core.errors.DomainError`) is answered here, once for every endpoint,
+by its status: 400 under its field (or "non_field_errors"), 403 and 409 as `{"detail":
+message}`. Endpoints do not catch refusals to translate them.
+
 A date or datetime at the edge of the calendar (0001-01-01T00:00:00, year 9999) parses, and
 then overflows in time-zone or calendar arithmetic, or in a database column. Whatever the
 endpoint, such an overflow is answered here as a 400 naming the fields that carried an
@@ -17,16 +21,20 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.errors import DomainError
 
-class Conflict(APIException):
-    """A stale write: the record changed since the client read it."""
 
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This record was changed by someone else since you loaded it."
-    default_code = "conflict"
+def _as_api_exception(exc: DomainError) -> APIException:
+    if exc.status_code == status.HTTP_400_BAD_REQUEST:
+        return ValidationError({exc.field or "non_field_errors": [str(exc)]})
+    answer = APIException(str(exc))
+    answer.status_code = exc.status_code
+    return answer
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        exc = _as_api_exception(exc)
     if isinstance(exc, OverflowError | DataError) and "request" in context:
         fields = _out_of_range_dates(context["request"].data)
         if fields:

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "assessments",
     "safety",
     "notifications",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from patients.models import Participant
-from trials.models import Membership, ReminderEvent, ReminderRule, Role, Site, Study
+from trials.models import ReminderEvent, ReminderRule, Site, Study
 
 #: Kinds of notification with no reminder rule: sent whatever the protocol says.
 EMERGENCY_UNBLINDING = "emergency_unblinding"
@@ -43,10 +43,7 @@ class NotificationQuerySet(models.QuerySet):
 
     def administered_by(self, user) -> "NotificationQuerySet":
         """Every notification of the studies the user is an active study admin of."""
-        if not user.is_authenticated:
-            return self.none()
-        studies = Membership.objects.for_user(user).filter(role=Role.STUDY_ADMIN)
-        return self.filter(study__in=studies.values("study"))
+        return self.filter(study__in=Study.objects.administered_by(user))
 
     def unread(self) -> "NotificationQuerySet":
         return self.filter(read_at__isnull=True)

@@ -91,7 +91,8 @@ def zone(name: str) -> ZoneInfo:
 
 
 def site_today(participant: Participant, now: datetime) -> date:
-    return now.astimezone(zone(participant.site.timezone)).date()
+    """The sweep's `now` as the participant's site sees it (`Site.today`, the one rule)."""
+    return participant.site.today(now)
 
 
 def _lead(rules: RulesByVersion, field: str) -> Iterable[int]:

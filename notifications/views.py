@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from trials.models import Membership, Role, Site
+from trials.models import Site, Study
 
 from . import services
 from .models import Notification, Status
@@ -63,7 +63,7 @@ def _due_from_today(notifications) -> Q:
 
 
 def _is_study_admin(user) -> bool:
-    return Membership.objects.for_user(user).filter(role=Role.STUDY_ADMIN).exists()
+    return Study.objects.administered_by(user).exists()
 
 
 def _administered(user):

@@ -11,7 +11,7 @@ not see it either. Nothing here can be added, changed or deleted: lists are writ
 from django.contrib import admin
 from django.db.models import Q
 
-from trials.models import Blinding, Membership, Role, Study
+from trials.models import Blinding, Membership, Study
 
 from .models import RandomisationList, RandomisationSlot
 
@@ -23,7 +23,7 @@ def list_readers_studies(user):
     mine = Membership.objects.for_user(user)
     # The blinded flag means nothing in an open-label study (memberships are blinded by
     # default); in a blinded one any blinded membership blinds the user, as in access.
-    return Study.objects.filter(pk__in=mine.filter(role=Role.STUDY_ADMIN).values("study")).exclude(
+    return Study.objects.administered_by(user).exclude(
         ~Q(blinding=Blinding.OPEN) & Q(pk__in=mine.filter(is_blinded=True).values("study"))
     )
 

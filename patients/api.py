@@ -13,7 +13,6 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from signatures.fields import SigningPasswordSerializerField
-from signatures.services import SignatureError
 from trials import access
 from trials.models import Site
 
@@ -24,10 +23,6 @@ from .selectors import get_participant_or_404, may_see_arm
 
 def participant_data(user, participant: Participant) -> dict:
     return participant_data_fast(participant, show_arm=may_see_arm(user, participant))
-
-
-def _refused(exc: services.JourneyError):
-    raise ValidationError({exc.field or "non_field_errors": [str(exc)]})
 
 
 class NewParticipantSerializer(serializers.Serializer):
@@ -49,18 +44,15 @@ def study_participants(request, code: str):
         site = Site.objects.visible_to(request.user).filter(study=study, code=data["site"]).first()
         if site is None:
             raise ValidationError({"site": ["No such site in this study for you."]})
-        try:
-            participant = services.screen(
-                study=study,
-                site=site,
-                screening_number=data["screening_number"],
-                year_of_birth=data["year_of_birth"],
-                sex=data["sex"],
-                stratum_code=data.get("stratum") or None,
-                user=request.user,
-            )
-        except services.JourneyError as exc:
-            _refused(exc)
+        participant = services.screen(
+            study=study,
+            site=site,
+            screening_number=data["screening_number"],
+            year_of_birth=data["year_of_birth"],
+            sex=data["sex"],
+            stratum_code=data.get("stratum") or None,
+            user=request.user,
+        )
         return Response(participant_data(request.user, participant), status=201)
     participants = (
         Participant.objects.visible_to(request.user)
@@ -126,8 +118,6 @@ def eligibility(request, pk: int):
             user=request.user,
             reason=body.validated_data.get("reason", ""),
         )
-    except services.JourneyError as exc:
-        _refused(exc)
     except DjangoValidationError as exc:
         raise ValidationError(exc.message_dict) from exc
     return Response({"eligible": assessment.eligible, "failed": assessment.failed})
@@ -144,14 +134,9 @@ def eligibility_sign(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
     body = EligibilitySignSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    try:
-        signature = services.confirm_eligibility(
-            participant=participant, user=request.user, password=body.validated_data["password"]
-        )
-    except SignatureError as exc:
-        raise ValidationError({"password": [str(exc)]}) from exc
-    except services.JourneyError as exc:
-        _refused(exc)
+    signature = services.confirm_eligibility(
+        participant=participant, user=request.user, password=body.validated_data["password"]
+    )
     return Response({"signed_by": signature.signer_name, "signed_at": signature.signed_at})
 
 
@@ -166,17 +151,12 @@ def enrol(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
     body = EnrolSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    try:
-        participant = services.enrol(
-            participant=participant,
-            consent_date=body.validated_data["consent_date"],
-            baseline_date=body.validated_data["baseline_date"],
-            user=request.user,
-        )
-    except services.JourneyError as exc:
-        _refused(exc)
-    except services.RandomisationError as exc:
-        raise ValidationError({"non_field_errors": [str(exc)]}) from exc
+    participant = services.enrol(
+        participant=participant,
+        consent_date=body.validated_data["consent_date"],
+        baseline_date=body.validated_data["baseline_date"],
+        user=request.user,
+    )
     participant = get_participant_or_404(request.user, participant.pk)
     data = {"subject_id": participant.subject_id, "status": participant.status}
     if may_see_arm(request.user, participant):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.tracking import acting
+from core.errors import DomainError
 from trials.models import Arm, ProtocolVersion, Stratum, Study
 
 from .models import Participant, RandomisationList, RandomisationSlot
@@ -28,7 +29,7 @@ BLOCK_MULTIPLES = (1, 2)
 SEED_MAX_LENGTH = RandomisationList._meta.get_field("seed").max_length
 
 
-class RandomisationError(Exception):
+class RandomisationError(DomainError):
     """A list cannot be generated or extended, or a participant cannot be allocated."""
 
 

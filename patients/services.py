@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from audit.editing import update_record
 from audit.tracking import acting
+from core.errors import DomainError
 from signatures.models import Meaning
 from signatures.services import sign, standing_signature, void_signatures
 from trials import access
@@ -37,7 +38,7 @@ from .models import (
 from .randomisation import RandomisationError, allocate  # noqa: F401 (re-exported)
 
 
-class CalendarError(Exception):
+class CalendarError(DomainError):
     """The calendar cannot be (re)generated as asked."""
 
 
@@ -164,12 +165,8 @@ def reconsent(
 # --- The participant journey: screening → eligibility → consent → enrolment → end ---------
 
 
-class JourneyError(Exception):
+class JourneyError(DomainError):
     """A step of the journey refused, with a message for the user (and the field, if any)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        self.field = field
-        super().__init__(message)
 
 
 ENTRY_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR)
@@ -197,7 +194,7 @@ def screen(
     access.require_role(user, study, ENTRY_ROLES, site)
     if site.study_id != study.pk:
         raise JourneyError(_("This site belongs to another study."), "site")
-    version = study.versions.filter(status=VersionStatus.ACTIVE).first()
+    version = study.active_version()
     if version is None:
         raise JourneyError(_("This study has no active protocol version yet."))
     strata = {s.code: s for s in version.strata.all()}

@@ -13,11 +13,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from audit.editing import StaleRecord
-from safety import services as safety_services
 from signatures.models import Meaning, Signature
 from signatures.services import SignatureError, standing_signature
 from trials import access
-from trials.models import Role, Site, VersionStatus
+from trials.models import Role, Site
 
 from . import services
 from .eligibility import derived_age, is_age_criterion
@@ -31,6 +30,7 @@ from .forms import (
     UnblindForm,
 )
 from .models import EligibilityAssessment, Participant, ParticipantStatus
+from .panels import participant_panels
 from .selectors import arm_display, get_participant_or_404
 
 
@@ -85,7 +85,7 @@ def new_screening(request, code: str):
     sites = _entry_sites(request.user, study)
     if not sites:
         raise PermissionDenied(_("Your role in this study does not allow this."))
-    version = study.versions.filter(status=VersionStatus.ACTIVE).first()
+    version = study.active_version()
     strata = list(version.strata.all()) if version else []
     form = ScreeningForm(
         request.POST or None,
@@ -302,7 +302,7 @@ def unblind(request, pk: int):
 def reconsent(request, pk: int):
     """Move a participant to the active amendment: future visits and doses follow it."""
     participant = get_participant_or_404(request.user, pk)
-    version = participant.study.versions.filter(status=VersionStatus.ACTIVE).first()
+    version = participant.study.active_version()
     form = ReconsentForm(request.POST or None, initial={"consent_date": participant.site.today()})
     if request.method == "POST" and form.is_valid() and version is not None:
         try:
@@ -332,6 +332,8 @@ def reconsent(request, pk: int):
 def participant_detail(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
     study = participant.study
+    active = study.active_version()
+    amendment = active if active and active.pk != participant.protocol_version_id else None
     return render(
         request,
         "patients/participant_detail.html",
@@ -344,10 +346,8 @@ def participant_detail(request, pk: int):
             "can_enter": access.has_role(
                 request.user, study, services.ENTRY_ROLES, participant.site
             ),
-            "can_report_ae": safety_services.can_enter(request.user, participant),
-            "amendment": study.versions.filter(status=VersionStatus.ACTIVE)
-            .exclude(pk=participant.protocol_version_id)
-            .first(),
+            "panels": participant_panels(),
+            "amendment": amendment,
             "can_unblind": _may_unblind(request.user, participant),
         },
     )

@@ -19,13 +19,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from audit.editing import StaleRecord
-from config.api import Conflict
 from patients.models import ScheduledVisit
 from patients.selectors import get_participant_or_404
 from signatures.fields import SigningPasswordSerializerField
 from signatures.models import Meaning
-from signatures.services import SignatureError
 from trials import access
 
 from . import services
@@ -306,8 +303,6 @@ def adverse_event_detail(request, pk: int):
                 reason=body.validated_data.get("reason_for_change", ""),
                 expected_version=body.validated_data["row_version"],
             )
-        except StaleRecord as exc:
-            raise Conflict(exc.message()) from exc
         except DjangoValidationError as exc:
             _refused(exc)
         adverse_event = services.get_adverse_event_or_404(request.user, pk)
@@ -343,12 +338,6 @@ def adverse_event_sign(request, pk: int):
             meaning=body.validated_data["meaning"],
             expected_version=body.validated_data.get("row_version"),
         )
-    except StaleRecord as exc:
-        raise Conflict(_("The adverse event changed since you read it; review it again.")) from exc
-    except services.AlreadyReviewed as exc:
-        raise ValidationError({"non_field_errors": [str(exc)]}) from exc
-    except SignatureError as exc:
-        raise ValidationError({"password": [str(exc)]}) from exc
     except DjangoValidationError as exc:
         _refused(exc)
     return Response(

@@ -533,7 +533,7 @@ class AdverseEvent(models.Model):
 
     def _clean_against_site(self, errors, add) -> None:
         zone = self.site_zone
-        today = timezone.localdate(timezone=zone)
+        today = self.participant.site.today()
         for name in ("onset_date", "end_date", "death_date"):
             value = getattr(self, name)
             if value and value > today and name not in errors:

@@ -65,6 +65,8 @@ def can_void(user, participant: Participant) -> bool:
 class AlreadyReviewed(SignatureError):
     """The AE already carries a standing "reviewed" signature."""
 
+    field = None  # nothing the signer typed is wrong
+
 
 def get_adverse_event_or_404(user, pk) -> AdverseEvent:
     """The AE if the user may see its participant (study and site), else 404."""
@@ -137,7 +139,9 @@ def _lock(adverse_event: AdverseEvent) -> AdverseEvent:
     )
 
 
-def _refuse_stale(current: AdverseEvent, expected_version: int | None, changes: dict) -> None:
+def _refuse_stale(
+    current: AdverseEvent, expected_version: int | None, changes: dict, message: str | None = None
+) -> None:
     if expected_version is None or current.row_version == expected_version:
         return
     conflicts = [
@@ -145,7 +149,7 @@ def _refuse_stale(current: AdverseEvent, expected_version: int | None, changes: 
         for name, value in changes.items()
         if (saved := getattr(current, name)) != value
     ]
-    raise StaleRecord(current=current, conflicts=conflicts)
+    raise StaleRecord(current=current, conflicts=conflicts, message=message)
 
 
 def _refuse_voided(current: AdverseEvent) -> None:
@@ -262,7 +266,12 @@ def sign_adverse_event(
     current = _lock(adverse_event)
     _require(can_sign(user, current.participant))
     _refuse_voided(current)
-    _refuse_stale(current, expected_version, {})
+    _refuse_stale(
+        current,
+        expected_version,
+        {},
+        message=_("The adverse event changed since you read it; review it again."),
+    )
     if meaning != Meaning.REVIEWED:
         raise SignatureError(_("An adverse event is signed with the meaning “reviewed”."))
     if standing_signature(current, Meaning.REVIEWED):

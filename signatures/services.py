@@ -14,12 +14,18 @@ from django.utils.translation import gettext as _
 
 from accounts import lockout
 from audit.tracking import acting
+from core.errors import DomainError
 
 from .models import Signature
 
 
-class SignatureError(Exception):
-    """The signature was refused (wrong password, nothing to sign, already signed)."""
+class SignatureError(DomainError):
+    """The signature was refused (wrong password, nothing to sign, already signed).
+
+    Most refusals are about the password re-entered, so that is the field by default.
+    """
+
+    field = "password"
 
 
 def fingerprint(obj) -> str:

@@ -92,11 +92,7 @@ def administered_studies(user):
     """The studies whose configuration the user may change: every one for an operator."""
     if user.is_superuser:
         return Study.objects.all()
-    if not user.is_authenticated:
-        return Study.objects.none()
-    return Study.objects.filter(
-        pk__in=Membership.objects.for_user(user).filter(role=Role.STUDY_ADMIN).values("study")
-    )
+    return Study.objects.administered_by(user)
 
 
 def readable_versions(user, study: Study):

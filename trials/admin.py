@@ -391,9 +391,7 @@ class ProtocolVersionAdmin(StudyScopedAdmin):
                 # Replacing an active version is confirmed on the activation page, which
                 # says whom it affects; a study's first version has nobody to affect.
                 confirm_first = form.cleaned_data["activate"] and (
-                    ProtocolVersion.objects.filter(
-                        study__code=spec.study.code, status=VersionStatus.ACTIVE
-                    ).exists()
+                    ProtocolVersion.objects.filter(study__code=spec.study.code).active().exists()
                 )
                 version, created = load_protocol(
                     spec,

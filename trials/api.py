@@ -7,7 +7,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from . import access
-from .models import ProtocolVersion, Study, VersionStatus
+from .models import ProtocolVersion, Study
 from .protocol_file import dump_protocol
 from .services import spec_from_version
 
@@ -25,9 +25,7 @@ def study_list(request):
     """The studies the user is a member of, with the label of their active version."""
     studies = Study.objects.visible_to(request.user).order_by("code")
     active = dict(
-        ProtocolVersion.objects.filter(study__in=studies, status=VersionStatus.ACTIVE).values_list(
-            "study_id", "label"
-        )
+        ProtocolVersion.objects.filter(study__in=studies).active().values_list("study_id", "label")
     )
     data = [
         {
@@ -56,11 +54,7 @@ def study_protocol(request, code: str):
     study = access.get_study_or_404(request.user, code)
     versions = access.readable_versions(request.user, study)
     label = request.query_params.get("version")
-    version = (
-        versions.filter(label=label).first()
-        if label
-        else versions.filter(status=VersionStatus.ACTIVE).first()
-    )
+    version = versions.filter(label=label).first() if label else versions.active().first()
     if version is None:
         return Response({"detail": "This study has no such protocol version."}, status=404)
     return Response(protocol_document(version, blinded=access.is_blinded(request.user, study)))

@@ -21,7 +21,7 @@ from decimal import Decimal
 import yaml
 from yaml.nodes import Node
 
-from assessments.form_codes import FORM_CODES
+from trials.forms.codes import FORM_CODES
 from trials.protocol_validation import (
     BLINDINGS,
     CRITERION_KINDS,
@@ -174,7 +174,7 @@ class VisitSpec:
 
     `window` = (minus, plus) in calendar days around the target date, minus <= 0 <= plus:
     (-3, 3) is the target day give or take three days, (0, 0) the target day only. `forms`
-    are codes from `assessments.form_codes.FORM_CODES` due at the visit.
+    are codes from `trials.forms.codes.FORM_CODES` due at the visit.
     `screening: true` marks a screening visit: screening visits, and only they, come before
     day 1, with their whole window before baseline; every other visit's window opens on day 1
     or later. Visits are listed in the order of their days, one visit per day.

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.tracking import acting
+from core.errors import ConflictError, NotAllowed
 
 from . import access
 from .models import (
@@ -46,11 +47,11 @@ from .protocol_file import (
 )
 
 
-class ProtocolConflict(Exception):
+class ProtocolConflict(ConflictError):
     """The file cannot be loaded as it stands (e.g. a label reused for different content)."""
 
 
-class MembershipRefused(Exception):
+class MembershipRefused(NotAllowed):
     """A membership change the acting user may not make (their own, or an unblinding)."""
 
 
@@ -327,7 +328,7 @@ def activation_preview(version: ProtocolVersion) -> dict:
     )
     return {
         "version": version,
-        "retiring": study.versions.filter(status=VersionStatus.ACTIVE).first(),
+        "retiring": study.active_version(),
         "participants_to_reconsent": following.count(),
         "calendars_to_regenerate": following.filter(status="enrolled").count(),
     }
@@ -357,7 +358,7 @@ def activate_version(version: ProtocolVersion, *, user=None) -> ProtocolVersion:
             % {"label": version.label, "problems": problems}
         ) from None
     with acting(user, f"Protocol version {version.label} activated"):
-        ProtocolVersion.objects.filter(study=version.study, status=VersionStatus.ACTIVE).update(
+        ProtocolVersion.objects.filter(study=version.study).active().update(
             status=VersionStatus.RETIRED
         )
         version.status = VersionStatus.ACTIVE

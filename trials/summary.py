@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from assessments.form_codes import FORM_CODES
+from trials.forms.codes import FORM_CODES
 
 from .protocol_file import PhaseSpec, ProtocolSpec
 

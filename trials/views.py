@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from . import access
-from .models import Membership, Role, Site, VersionStatus
+from .models import Membership, Role, Site
 from .services import spec_from_version
 from .summary import dose_weeks, schedule_of_assessments
 
@@ -54,7 +54,7 @@ def protocol_summary(request, code: str):
     if label:
         version = versions.filter(label=label).first()
     else:  # the active version, else the newest one the user may read
-        version = versions.filter(status=VersionStatus.ACTIVE).first() or versions.last()
+        version = versions.active().first() or versions.last()
     if version is None:
         raise Http404("This study has no such protocol version.")
     spec = spec_from_version(version)

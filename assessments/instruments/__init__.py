@@ -1,6 +1,6 @@
 """The registry of scored instruments, looked up by the code a protocol's schedule names.
 
-Every code here is also in `assessments.form_codes.INSTRUMENT_CODES` (the list protocol
+Every code here is also in `trials.forms.codes.INSTRUMENT_CODES` (the list protocol
 imports are checked against); a test keeps the two in step.
 """
 

@@ -12,9 +12,9 @@ from django import template
 from django.utils.translation import gettext as _
 
 from assessments import dosing, selectors
-from assessments.form_codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 from patients.clinical_dates import study_period
 from patients.models import VisitStatus
+from trials.forms.codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 
 register = template.Library()
 
@@ -36,7 +36,7 @@ def _number(value):
 
 
 def panel_context(participant, user, *, today=None) -> dict:
-    today = today or selectors.site_today(participant.site)
+    today = today or participant.site.today()
     visits = list(
         participant.visits.live().select_related("definition").order_by("target_date", "code")
     )

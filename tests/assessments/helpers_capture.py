@@ -24,7 +24,7 @@ from trials.models import Role, Site
 
 
 def site_today() -> date:
-    return services.site_today(Site(timezone="Asia/Shanghai"))
+    return Site(timezone="Asia/Shanghai").today()
 
 
 def past_monday(weeks_ago: int = 20) -> date:

@@ -7,9 +7,9 @@ import pytest
 from django.utils import translation
 
 from assessments import instruments
-from assessments.form_codes import INSTRUMENT_CODES
 from assessments.instruments import UnknownInstrument, all_instruments, get
 from assessments.instruments.base import Band, Instrument, Item
+from trials.forms.codes import INSTRUMENT_CODES
 
 
 def test_every_instrument_is_a_form_code_a_protocol_may_name_and_vice_versa():

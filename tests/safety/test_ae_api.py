@@ -248,3 +248,12 @@ def test_the_participants_events_are_listed(cast, client_for):
     answer = client_for(cast.monitor).get(url).json()
     assert [r["term"] for r in answer] == ["Rash"]
     assert client_for(cast.outsider).get(url).status_code == 404
+
+
+def test_signing_a_stale_version_asks_to_review_the_event_again(cast, client_for):
+    adverse_event = report(cast.participant, cast.coordinator, **sae_fields())
+    response = sign(client_for(cast.investigator), adverse_event, row_version=99)
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "The adverse event changed since you read it; review it again."
+    }

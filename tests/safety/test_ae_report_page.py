@@ -90,3 +90,13 @@ def test_the_participant_page_lists_the_events_and_offers_to_report(cast, client
     assert "Nausea" not in text
     assert "Awaiting review" in text
     assert url_for(cast.participant) in text
+
+
+def test_a_monitor_sees_the_events_on_the_participant_page_without_the_offer_to_report(
+    cast, client_for
+):
+    report(cast.participant, cast.coordinator, **ae_fields(term="Headache"))
+    page = client_for(cast.monitor).get(reverse("patients:participant", args=[cast.participant.pk]))
+    text = page.content.decode()
+    assert "Headache" in text
+    assert url_for(cast.participant) not in text

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assessments.form_codes import FORM_CODES
+from trials.forms.codes import FORM_CODES
 from trials.protocol_file import (
     ArmSpec,
     CriterionSpec,

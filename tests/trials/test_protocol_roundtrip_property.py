@@ -12,7 +12,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessments.form_codes import FORM_CODES
+from trials.forms.codes import FORM_CODES
 from trials.protocol_file import (
     ArmSpec,
     CriterionSpec,

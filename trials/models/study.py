@@ -38,6 +38,17 @@ class StudyQuerySet(models.QuerySet):
             return self.none()
         return self.filter(memberships__user=user, memberships__is_active=True).distinct()
 
+    def administered_by(self, user) -> "StudyQuerySet":
+        """The studies the user is an active study admin of, by membership.
+
+        The one definition of "studies this user administers"; `access.administered_studies`
+        adds that an operator (superuser) administers every study, for configuration.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        admin_of = Membership.objects.for_user(user).filter(role=Role.STUDY_ADMIN)
+        return self.filter(pk__in=admin_of.values("study"))
+
 
 @track()
 class Study(models.Model):
@@ -63,6 +74,12 @@ class Study(models.Model):
 
     def get_study(self) -> "Study":
         return self
+
+    def active_version(self):
+        """The version new participants are screened and enrolled on; None before the first
+        activation. The one definition of "the study's active version" (a constraint keeps
+        it unique); many studies at once: `ProtocolVersion.objects.active()`."""
+        return self.versions.active().first()
 
     @property
     def is_blinded_study(self) -> bool:
@@ -131,8 +148,7 @@ class MembershipQuerySet(models.QuerySet):
         """A user's own memberships, and every membership of the studies they administer."""
         if not user.is_authenticated:
             return self.none()
-        administered = Membership.objects.for_user(user).filter(role=Role.STUDY_ADMIN)
-        return self.filter(Q(user=user) | Q(study__in=administered.values("study")))
+        return self.filter(Q(user=user) | Q(study__in=Study.objects.administered_by(user)))
 
 
 @track()

@@ -10,7 +10,7 @@ output may land in a deployment log that blinded staff can read.
 from django.core.management.base import BaseCommand, CommandError
 
 from patients.randomisation import ListsAlreadyExist, RandomisationError, generate_lists
-from trials.models import ProtocolVersion, VersionStatus
+from trials.models import ProtocolVersion
 
 
 class Command(BaseCommand):
@@ -23,7 +23,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, code: str, seed: str | None, size: int, **options):
         version = (
-            ProtocolVersion.objects.filter(study__code=code, status=VersionStatus.ACTIVE)
+            ProtocolVersion.objects.filter(study__code=code)
+            .active()
             .select_related("study")
             .first()
         )

@@ -5,7 +5,7 @@ manage.py export_protocol LDIL2-RP [--label 1.0] > ld-il2-rp.yaml
 
 from django.core.management.base import BaseCommand, CommandError
 
-from trials.models import ProtocolVersion, VersionStatus
+from trials.models import ProtocolVersion
 from trials.protocol_file import dump_protocol
 from trials.services import spec_from_version
 
@@ -19,10 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, code: str, label: str | None, **options):
         versions = ProtocolVersion.objects.filter(study__code=code)
-        if label:
-            versions = versions.filter(label=label)
-        else:
-            versions = versions.filter(status=VersionStatus.ACTIVE)
+        versions = versions.filter(label=label) if label else versions.active()
         version = versions.select_related("study").first()
         if version is None:
             what = f"version {label}" if label else "active version"

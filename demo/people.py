@@ -7,13 +7,15 @@ never a production install (`seed_demo` is only run by `make run`).
 from dataclasses import dataclass
 from pathlib import Path
 
-from .models import Membership, Role, Study
-from .protocol_file import parse_protocol
-from .services import load_protocol
+from trials.models import Membership, Role, Study
+from trials.protocol_file import parse_protocol
+from trials.services import load_protocol
 
 DEMO_PASSWORD = "il2-demo-password"
 
-PROTOCOL_DIR = Path(__file__).resolve().parent / "protocols"
+#: The example protocols ship with trials (load_protocol and the docs name them); the demo
+#: loads two of them.
+PROTOCOL_DIR = Path(__file__).resolve().parent.parent / "trials" / "protocols"
 DEMO_PROTOCOL_FILES = ("ld-il2-rp.yaml", "ld-il2-mood.yaml")
 
 

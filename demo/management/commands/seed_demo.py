@@ -11,17 +11,17 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from audit.tracking import acting
-from patients.demo import ensure_demo_participants
+from demo.participants import ensure_demo_participants
+from demo.people import DEMO_PASSWORD, DEMO_USERS, ensure_demo_studies
 from patients.models import RandomisationList
 from patients.randomisation import generate_lists
-from trials.demo import DEMO_PASSWORD, DEMO_USERS, ensure_demo_studies
 
 STUDY_ADMIN_GROUP = "Study admins"
 
 
 def ensure_randomisation_list(study) -> None:
     """A randomised demo study needs its list before the first enrolment."""
-    version = study.versions.filter(status="active").first()
+    version = study.active_version()
     if version is None or version.arms.count() < 2:
         return
     if not RandomisationList.objects.filter(study=study).exists():

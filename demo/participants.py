@@ -8,8 +8,11 @@ the pages, signed by the demo investigator.
 
 from datetime import timedelta
 
-from . import services
-from .models import Participant
+from assessments.dosing import record_dose
+from assessments.instruments import get as instrument
+from assessments.services import capture_form
+from patients import services
+from patients.models import Participant
 
 # The age criteria (RP I4, MOOD I1) are derived from the year of birth, never typed.
 RP_ANSWERS = {"I1": "yes", "I2": "yes", "I3": "yes", "E1": "no"}
@@ -66,10 +69,6 @@ def ensure_demo_participants(*, studies: dict, coordinator, investigator, passwo
 
 def _record_the_past(participant, user, today) -> None:
     """Doses given and forms entered up to today, with RPDAI and steroids improving."""
-    from assessments.dosing import record_dose
-    from assessments.instruments import get as instrument
-    from assessments.services import capture_form
-
     for dose in participant.doses.filter(date__lt=today).order_by("date"):
         record_dose(
             planned_dose=dose,

@@ -1,0 +1,15 @@
+"""The form codes a protocol's visit schedule may name.
+
+A protocol file naming any other code is refused on import. They are shared vocabulary: the
+protocol (trials) names them and the capture (assessments) answers them, so they live in the
+lower of the two layers. Each scored instrument in `assessments.instruments` has its code
+here; the others are forms with their own models.
+"""
+
+ELIGIBILITY = "ELIG"
+ADVERSE_EVENTS = "AE"
+TREG_PANEL = "TREG"
+STEROID_DOSE = "STEROID"
+
+INSTRUMENT_CODES = frozenset({"RPDAI", "HAMD17", "PHQ9", "SLEDAI2K"})
+FORM_CODES = INSTRUMENT_CODES | {ELIGIBILITY, ADVERSE_EVENTS, TREG_PANEL, STEROID_DOSE}
