@@ -15,10 +15,12 @@ from django.utils.translation import gettext as _
 from audit.tracking import acting
 
 from . import access
+from .forms.spec import form_to_data, json_ready
 from .models import (
     Arm,
     DosingPhase,
     EligibilityCriterion,
+    FormDefinition,
     Membership,
     ProtocolVersion,
     ReminderRule,
@@ -132,6 +134,7 @@ def spec_from_version(version: ProtocolVersion) -> ProtocolSpec:
             )
             for r in version.reminder_rules.all()
         ),
+        forms=tuple(definition.form for definition in version.forms.order_by("order")),
     )
 
 
@@ -305,6 +308,17 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
             before_hours=r.before_hours,
         )
         for i, r in enumerate(spec.reminders)
+    )
+    FormDefinition.objects.bulk_create(
+        FormDefinition(
+            version=version,
+            order=i,
+            code=form.code,
+            name=form.name.to_data(),
+            spec=json_ready(form_to_data(form)),
+            content_hash=form.content_hash,
+        )
+        for i, form in enumerate(spec.forms)
     )
     return version
 
