@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Any
 
 from django.utils import translation
+from django.utils.functional import Promise
 
 from .expressions import ItemType
 
@@ -53,22 +54,26 @@ class Text:
 
     `get(language)` picks the language, then its base language (zh for zh-hans), then
     English, then the first translation given, so a label is never blank because one
-    translation is missing.
+    translation is missing. A built-in form's `plain` text may be a lazy gettext string:
+    it is then translated by the project's catalogues like every other label.
     """
 
-    plain: str | None = None
+    plain: str | Promise | None = None
     translations: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, value: str | Mapping[str, str] | Text) -> Text:
         if isinstance(value, Text):
             return value
-        if isinstance(value, str):
+        if isinstance(value, str | Promise):
             return cls(plain=value)
         return cls(translations=tuple((str(k), str(v)) for k, v in value.items()))
 
     def get(self, language: str | None = None) -> str:
         if self.plain is not None:
+            if isinstance(self.plain, Promise):
+                with translation.override(language or translation.get_language()):
+                    return str(self.plain)
             return self.plain
         by_language = dict(self.translations)
         language = (language or "").lower()
@@ -78,7 +83,7 @@ class Text:
         return self.translations[0][1] if self.translations else ""
 
     def to_data(self) -> str | dict[str, str]:
-        return self.plain if self.plain is not None else dict(self.translations)
+        return str(self.plain) if self.plain is not None else dict(self.translations)
 
     def __str__(self) -> str:
         return self.get(translation.get_language())
@@ -149,10 +154,14 @@ class FormSpec:
 
     @cached_property
     def content_hash(self) -> str:
-        """The version identity: SHA-256 of the form's data as canonical JSON."""
-        canonical = json.dumps(
-            _canonical(form_to_data(self)), sort_keys=True, separators=(",", ":")
-        )
+        """The version identity: SHA-256 of the form's data as canonical JSON.
+
+        Lazy (translated) labels of built-in forms are read in English, so the hash does
+        not depend on the language of whoever asks first.
+        """
+        with translation.override(FALLBACK_LANGUAGE):
+            data = _canonical(form_to_data(self))
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @property
