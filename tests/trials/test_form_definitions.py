@@ -1,11 +1,15 @@
 """Forms a protocol file defines are stored with the version they belong to, read back
 unchanged, frozen with it once it is active, and versioned by their content hash."""
 
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from tests.factories import load_demo_protocol
 from tests.trials.helpers_forms import VITALS, with_forms
+from trials.forms.registry import registry
 from trials.models import FormDefinition
 from trials.protocol_file import parse_protocol
 from trials.services import activate_version, load_protocol, spec_from_version
@@ -68,3 +72,23 @@ def test_a_form_of_an_active_version_cannot_be_changed_even_by_a_bulk_update(act
 def test_a_draft_with_forms_activates(db):
     version, _ = load_protocol(parse_protocol(with_forms(VITALS)))
     assert activate_version(version).status == "active"
+
+
+def test_the_vitals_amendment_of_the_rp_protocol_loads_over_the_shipped_one(db):
+    first = load_demo_protocol()
+    text = (Path(__file__).parent / "data" / "ld-il2-rp-vitals.yaml").read_text(encoding="utf-8")
+    amended, created = load_protocol(parse_protocol(text))
+    assert created and amended.study == first.study
+    assert [v.forms[-1] for v in amended.visits.order_by("order")][0] == "VITALS"
+    vitals = registry.form("VITALS", version=amended)
+    assert [item.code for item in vitals.items] == [
+        "WEIGHT",
+        "HEIGHT",
+        "BMI",
+        "SYSBP",
+        "DIABP",
+        "HR",
+        "TEMP",
+    ]
+    assert vitals.checks[0].rule == "DIABP < SYSBP"
+    assert spec_from_version(amended) == parse_protocol(text)
