@@ -77,7 +77,7 @@ def _form_versions(request):
     return access.readable_versions(request.user, study)
 
 
-@extend_schema(responses=dict)
+@extend_schema(responses=dict, operation_id="forms_list")
 @api_view(["GET"])
 def form_list(request):
     """GET /api/v1/forms/ — every form of the registry; `?study=CODE` adds that study's
@@ -85,7 +85,7 @@ def form_list(request):
     return Response(registry.describe_all(versions=_form_versions(request)))
 
 
-@extend_schema(responses=dict)
+@extend_schema(responses=dict, operation_id="forms_retrieve")
 @api_view(["GET"])
 def form_detail(request, code: str):
     """GET /api/v1/forms/{code}/ — one form with its versions (`?study=CODE` as above)."""
