@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
-from tests.factories import load_demo_protocol
+from tests.factories import UserFactory, load_demo_protocol
 from tests.trials.helpers_forms import VITALS, with_forms
 from trials.forms.registry import registry
 from trials.models import FormDefinition
@@ -92,3 +93,11 @@ def test_the_vitals_amendment_of_the_rp_protocol_loads_over_the_shipped_one(db):
     ]
     assert vitals.checks[0].rule == "DIABP < SYSBP"
     assert spec_from_version(amended) == parse_protocol(text)
+
+
+def test_the_admin_shows_a_versions_forms_with_their_hash_and_never_edits_them(active, client):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:trials_protocolversion_change", args=[active.pk]))
+    assert page.status_code == 200
+    assert active.forms.get(code="VITALS").content_hash in page.content.decode()
+    assert b'name="forms-0-code"' not in page.content
