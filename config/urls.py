@@ -22,6 +22,8 @@ api_v1 = [
     ),
     path("studies/", trial_api.study_list, name="api-studies"),
     path("studies/<slug:code>/protocol/", trial_api.study_protocol, name="api-study-protocol"),
+    path("forms/", trial_api.form_list, name="api-forms"),
+    path("forms/<str:code>/", trial_api.form_detail, name="api-form"),
     path("", include("patients.api_urls")),
     path("", include("assessments.api_urls")),
     path("", include("safety.api_urls")),

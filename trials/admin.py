@@ -24,6 +24,7 @@ from .models import (
     Arm,
     DosingPhase,
     EligibilityCriterion,
+    FormDefinition,
     Membership,
     ProtocolVersion,
     ReminderRule,
@@ -288,6 +289,22 @@ class ReminderInline(VersionPartInline):
     fields = ["order", "event", "before_days", "after_days", "before_hours", "notify"]
 
 
+class FormInline(admin.TabularInline):
+    """Forms defined as data, shown with their version hash; changed only through a protocol
+    file, whose loading checks every expression against the items (an edit here would not)."""
+
+    model = FormDefinition
+    fields = readonly_fields = ["order", "code", "name", "content_hash"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class ProtocolUploadForm(forms.Form):
     file = forms.FileField(label=_("Protocol file (YAML)"))
     activate = forms.BooleanField(
@@ -306,6 +323,7 @@ class ProtocolVersionAdmin(StudyScopedAdmin):
         PhaseInline,
         VisitInline,
         ReminderInline,
+        FormInline,
     ]
     actions = ["activate"]
     change_list_template = "admin/trials/protocolversion/change_list.html"

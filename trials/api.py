@@ -7,6 +7,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from . import access
+from .forms.registry import registry
 from .models import ProtocolVersion, Study
 from .protocol_file import dump_protocol
 from .services import spec_from_version
@@ -58,3 +59,31 @@ def study_protocol(request, code: str):
     if version is None:
         return Response({"detail": "This study has no such protocol version."}, status=404)
     return Response(protocol_document(version, blinded=access.is_blinded(request.user, study)))
+
+
+def _form_versions(request):
+    """The protocol versions whose forms `?study=CODE` adds (None without it): only a member
+    of the study sees its forms (404 otherwise), and only the versions they may read."""
+    code = request.query_params.get("study")
+    if not code:
+        return None
+    study = access.get_study_or_404(request.user, code)
+    return access.readable_versions(request.user, study)
+
+
+@extend_schema(responses=dict, operation_id="forms_list")
+@api_view(["GET"])
+def form_list(request):
+    """GET /api/v1/forms/ — every form of the registry; `?study=CODE` adds that study's
+    protocol-defined forms. Forms carry no allocation: blinded users see them too."""
+    return Response(registry.describe_all(versions=_form_versions(request)))
+
+
+@extend_schema(responses=dict, operation_id="forms_retrieve")
+@api_view(["GET"])
+def form_detail(request, code: str):
+    """GET /api/v1/forms/{code}/ — one form with its versions (`?study=CODE` as above)."""
+    versions = _form_versions(request)
+    if code not in registry.codes(versions=versions):
+        return Response({"detail": "No such form."}, status=404)
+    return Response(registry.describe(code, versions=versions))

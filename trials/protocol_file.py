@@ -17,11 +17,14 @@ import re
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 import yaml
 from yaml.nodes import Node
 
 from trials.forms.codes import FORM_CODES
+from trials.forms.protocol_section import read_form
+from trials.forms.spec import FormSpec, form_to_data
 from trials.protocol_validation import (
     BLINDINGS,
     CRITERION_KINDS,
@@ -38,6 +41,7 @@ from trials.protocol_validation import (
     refuse_deep_nesting,
     refuse_inconsistent_visit_days,
     refuse_overlapping_phases,
+    value_node,
 )
 
 __all__ = [
@@ -174,7 +178,8 @@ class VisitSpec:
 
     `window` = (minus, plus) in calendar days around the target date, minus <= 0 <= plus:
     (-3, 3) is the target day give or take three days, (0, 0) the target day only. `forms`
-    are codes from `trials.forms.codes.FORM_CODES` due at the visit.
+    are the codes of the forms due at the visit: built-in forms
+    (`trials.forms.codes.FORM_CODES`) or forms the file's `forms:` section defines.
     `screening: true` marks a screening visit: screening visits, and only they, come before
     day 1, with their whole window before baseline; every other visit's window opens on day 1
     or later. Visits are listed in the order of their days, one visit per day.
@@ -217,6 +222,8 @@ class ProtocolSpec:
     dosing: DosingSpec
     visits: tuple[VisitSpec, ...]
     reminders: tuple[ReminderSpec, ...]
+    #: Forms the protocol defines as data (`trials.forms.spec`); optional in the file.
+    forms: tuple[FormSpec, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,7 +365,9 @@ def _dosing(r: NodeReader, node: Node, path: str) -> DosingSpec | None:
     return _built(r, before, spec)
 
 
-def _visit(r: NodeReader, node: Node, path: str) -> VisitSpec | None:
+def _visit(
+    r: NodeReader, node: Node, path: str, *, form_codes: frozenset[str] = FORM_CODES
+) -> VisitSpec | None:
     before = r.count()
     f = r.mapping(node, path, ("code", "name", "day", "window", "forms"), ("screening",))
     if f is None:
@@ -371,7 +380,7 @@ def _visit(r: NodeReader, node: Node, path: str) -> VisitSpec | None:
         name=f.get("name", r.text),
         day=day,
         window=window,
-        forms=f.get("forms", r.unique_texts, choices=FORM_CODES, what="form"),
+        forms=f.get("forms", r.unique_texts, choices=form_codes, what="form"),
         screening=screening,
     )
     return _built(r, before, spec)
@@ -416,11 +425,23 @@ _LISTS = (
 
 
 def _protocol(r: NodeReader, root: Node) -> ProtocolSpec | None:
-    f = r.mapping(root, "", _TOP_REQUIRED, ("strata",))
+    f = r.mapping(root, "", _TOP_REQUIRED, ("strata", "forms"))
     if f is None:
         return None
-    lists = {}
+    builtin = frozenset(FORM_CODES)
+    form_entries = r.entries(f, "forms", partial(read_form, builtin=builtin), non_empty=False)
+    r.refuse_duplicates(form_entries, "code", "form code")
+    # A visit may schedule a form the file defines, even one refused for another reason
+    # (its own problems are reported; "unknown form" on top of them would only mislead).
+    defined = {
+        node.value
+        for _, item, _ in form_entries
+        if (node := value_node(item, "code")) is not None and isinstance(node.value, str)
+    }
+    lists = {"forms": tuple(spec for spec, _, _ in form_entries)}
     for key, build, attr, what, non_empty in _LISTS:
+        if key == "visits":
+            build = partial(build, form_codes=builtin | defined)
         entries = r.entries(f, key, build, non_empty=non_empty)
         if attr is not None:
             r.refuse_duplicates(entries, attr, what)
@@ -516,6 +537,19 @@ def _entry(spec) -> _FlowMap:
     return entry
 
 
+def _form_document(form: FormSpec) -> dict:
+    """A form in block style, its items, groups' items and checks one flow line each."""
+    data = form_to_data(form)
+    for key in ("items", "checks"):
+        if key in data:
+            data[key] = [_FlowMap(entry) for entry in data[key]]
+    for group in data.get("groups", ()):
+        group["items"] = [_FlowMap(item) for item in group["items"]]
+        if "key" in group:
+            group["key"] = _FlowList(group["key"])
+    return data
+
+
 def dump_protocol(spec: ProtocolSpec) -> str:
     """The protocol file for `spec`, in the shape `parse_protocol` reads.
 
@@ -535,6 +569,8 @@ def dump_protocol(spec: ProtocolSpec) -> str:
         "drug": spec.dosing.drug,
         "phases": [_entry(phase) for phase in spec.dosing.phases],
     }
+    if spec.forms:
+        document["forms"] = [_form_document(form) for form in spec.forms]
     document["visits"] = [_entry(visit) for visit in spec.visits]
     document["reminders"] = [_entry(reminder) for reminder in spec.reminders]
     return yaml.dump(

@@ -16,10 +16,12 @@ from audit.tracking import acting
 from core.errors import ConflictError, NotAllowed
 
 from . import access
+from .forms.spec import form_to_data, json_ready
 from .models import (
     Arm,
     DosingPhase,
     EligibilityCriterion,
+    FormDefinition,
     Membership,
     ProtocolVersion,
     ReminderRule,
@@ -133,6 +135,7 @@ def spec_from_version(version: ProtocolVersion) -> ProtocolSpec:
             )
             for r in version.reminder_rules.all()
         ),
+        forms=tuple(definition.form for definition in version.forms.order_by("order")),
     )
 
 
@@ -306,6 +309,17 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
             before_hours=r.before_hours,
         )
         for i, r in enumerate(spec.reminders)
+    )
+    FormDefinition.objects.bulk_create(
+        FormDefinition(
+            version=version,
+            order=i,
+            code=form.code,
+            name=form.name.to_data(),
+            spec=json_ready(form_to_data(form)),
+            content_hash=form.content_hash,
+        )
+        for i, form in enumerate(spec.forms)
     )
     return version
 

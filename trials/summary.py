@@ -31,13 +31,15 @@ class DoseWeek:
 
 
 def schedule_of_assessments(spec: ProtocolSpec) -> list[tuple[str, str, list[bool]]]:
-    """One row per form (in first-use order): code, name, and a mark per visit."""
+    """One row per form (in first-use order): code, name, and a mark per visit.
+
+    A form the protocol defines is named by its own `name` (in the reader's language).
+    """
+    names = {**FORM_NAMES, **{form.code: str(form.name) for form in spec.forms}}
     forms: list[str] = []
     for visit in spec.visits:
         forms.extend(code for code in visit.forms if code not in forms)
-    return [
-        (code, FORM_NAMES[code], [code in visit.forms for visit in spec.visits]) for code in forms
-    ]
+    return [(code, names[code], [code in visit.forms for visit in spec.visits]) for code in forms]
 
 
 def dose_weeks(spec: ProtocolSpec) -> list[DoseWeek]:

@@ -7,4 +7,5 @@ app_name = "trials"
 urlpatterns = [
     path("<slug:code>/", views.study_detail, name="study"),
     path("<slug:code>/protocol/", views.protocol_summary, name="protocol"),
+    path("<slug:code>/forms/dictionary.csv", views.form_dictionary, name="form-dictionary"),
 ]

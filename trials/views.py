@@ -1,11 +1,13 @@
 """Pages for studies: the home page of each user and one page per study."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from . import access
-from .models import Membership, Role, Site
+from .forms.redcap import dictionary_csv
+from .forms.registry import registry
+from .models import Membership, Role, Site, VersionStatus
 from .services import spec_from_version
 from .summary import dose_weeks, schedule_of_assessments
 
@@ -73,3 +75,32 @@ def protocol_summary(request, code: str):
             "dose_total": sum(w.count for w in weeks),
         },
     )
+
+
+@login_required
+def form_dictionary(request, code: str):
+    """The study's forms as a REDCap data dictionary (CSV), for its admins and monitors.
+
+    The forms of one protocol version (the active one, or `?version=LABEL`): those its
+    visits schedule, in schedule order, then any it defines but does not schedule.
+    """
+    study = access.get_study_or_404(request.user, code)
+    if not request.user.is_superuser:
+        access.require_role(request.user, study, [Role.STUDY_ADMIN, Role.MONITOR])
+    versions = access.readable_versions(request.user, study)
+    label = request.GET.get("version")
+    if label:
+        version = versions.filter(label=label).first()
+    else:
+        version = versions.filter(status=VersionStatus.ACTIVE).first() or versions.last()
+    if version is None:
+        raise Http404("This study has no such protocol version.")
+    codes: list[str] = []
+    for visit in version.visits.order_by("order"):
+        codes.extend(c for c in visit.forms if c not in codes)
+    codes.extend(c for c in version.forms.values_list("code", flat=True) if c not in codes)
+    forms = [registry.form(c, version=version) for c in codes]
+    response = HttpResponse(dictionary_csv(forms), content_type="text/csv; charset=utf-8")
+    filename = f"{study.code}-{version.label}-data-dictionary.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

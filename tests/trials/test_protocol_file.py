@@ -197,7 +197,7 @@ def test_an_unknown_top_level_key_is_refused_with_the_keys_allowed():
         "notes",
         "",
         "unknown key 'notes' (allowed: study, version, sites, arms, eligibility, dosing, "
-        "visits, reminders, strata)",
+        "visits, reminders, strata, forms)",
     )
 
 

@@ -16,6 +16,7 @@ from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 
 from audit.tracking import track
+from trials.forms.spec import FormSpec, form_from_data
 
 from .study import Role, Study
 
@@ -355,6 +356,42 @@ class VisitDefinition(VersionPart):
 
     def __str__(self) -> str:
         return f"{self.code} (day {self.study_day})"
+
+
+@track()
+class FormDefinition(VersionPart):
+    """A form the protocol file defines as data (`trials.forms.spec.FormSpec`).
+
+    `spec` holds the form as the file writes it (`form_to_data`); `content_hash` is its
+    version identity, so a form an amendment leaves unchanged keeps its hash from version to
+    version and a record can always name the exact form it was entered under.
+    """
+
+    version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="forms")
+    order = models.PositiveSmallIntegerField(default=0)
+    code = models.CharField(_("code"), max_length=20)
+    name = models.JSONField(_("name"), help_text=_("A text or a {language: text} map."))
+    spec = models.JSONField(_("definition"))
+    content_hash = models.CharField(_("content hash"), max_length=64)
+
+    objects = PartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "order"]
+        triggers = [frozen_once_active("form")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "code"], name="form_code_unique_per_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.content_hash[:12]})"
+
+    @property
+    def form(self) -> FormSpec:
+        """The stored definition as a `FormSpec`."""
+        return form_from_data(self.spec)
 
 
 class ReminderEvent(models.TextChoices):
