@@ -1,8 +1,6 @@
 """The audit trail reads like the form: field labels, choice labels, site names, one line per
 questionnaire item and times in the site's zone, never column names or JSON blobs."""
 
-from datetime import date
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,11 +16,9 @@ from safety import services
 from tests.assessments.helpers_capture import capture, rp_cast, rpdai
 from tests.assessments.helpers_capture import participant as rp_participant
 from tests.patients.journey_helpers import (
-    MOOD_YES,
     RP_YES,
     TODAY_ISH,
-    eligible_and_confirmed,
-    mood_study,
+    enrolled_in_mood,
     rp_study,
     screened,
     staff,
@@ -188,18 +184,7 @@ def test_an_eligibility_change_names_the_criterion(db, client_for):
 
 @pytest.fixture
 def mood(db):
-    study = mood_study()
-    coordinator = staff(study, "carla", Role.COORDINATOR, blinded=True)
-    investigator = staff(study, "ines", Role.INVESTIGATOR, blinded=True)
-    participant = screened(study, coordinator, stratum="MDD")
-    eligible_and_confirmed(participant, coordinator, investigator, MOOD_YES)
-    patient_services.enrol(
-        participant=participant,
-        baseline_date=date(2026, 1, 5),
-        consent_date=date(2026, 1, 5),
-        user=coordinator,
-    )
-    return {"study": study, "coordinator": coordinator, "participant": participant}
+    return enrolled_in_mood()
 
 
 def test_a_blinded_reader_never_sees_an_arm(mood, client_for):

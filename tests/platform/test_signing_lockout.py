@@ -15,10 +15,8 @@ from patients import services as journey
 from signatures.models import Signature
 from tests.factories import PASSWORD
 from tests.patients.journey_helpers import (
-    MOOD_YES,
     RP_YES,
-    eligible_and_confirmed,
-    mood_study,
+    enrolled_in_mood,
     screened,
     staff,
 )
@@ -155,17 +153,8 @@ def test_guessing_on_the_eligibility_page_locks_signing(db, settings, client_for
 
 def test_guessing_on_the_unblinding_page_locks_signing(db, settings, client_for):
     settings.PASSWORD_HASHERS = FAST_HASHERS
-    study = mood_study()
-    coordinator = staff(study, "carla", Role.COORDINATOR, blinded=True)
-    investigator = staff(study, "ines", Role.INVESTIGATOR, blinded=True)
-    participant = screened(study, coordinator, stratum="MDD")
-    eligible_and_confirmed(participant, coordinator, investigator, MOOD_YES)
-    journey.enrol(
-        participant=participant,
-        baseline_date=date(2026, 1, 5),
-        consent_date=date(2026, 1, 5),
-        user=coordinator,
-    )
+    team = enrolled_in_mood()
+    participant, investigator = team["participant"], team["investigator"]
     client = client_for(investigator)
     url = reverse("patients:unblind", args=[participant.pk])
     reason = {"reason": "Anaphylaxis"}
