@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 DEVENV := $(PY) scripts/devenv.py --
 
-.PHONY: run test venv dev-deps lint migrations-check clean
+.PHONY: run test bench venv dev-deps lint migrations-check clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ migrations-check: dev-deps
 
 test: lint migrations-check
 	DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(DEVENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# A synthetic study at 500 and 5,000 participants, timed behind gunicorn (README, Benchmark);
+# the table goes to bench/results.md. A quick run: make bench BENCH_ARGS="--participants 200".
+bench: venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(DEVENV) $(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf var/broker var/mail staticfiles .pytest_cache
