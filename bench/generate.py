@@ -102,7 +102,7 @@ def _study_and_users(n_sites: int) -> BenchStudy:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
-    from trials.demo import PROTOCOL_DIR
+    from demo.people import PROTOCOL_DIR
     from trials.models import Membership, Role, Site
     from trials.protocol_file import parse_protocol
     from trials.services import load_protocol

@@ -157,10 +157,10 @@ def _tasks(bench) -> list[dict]:
     from django.utils import timezone
 
     from bench.generate import PASSWORD
+    from demo.participants import RP_ANSWERS
     from notifications.models import Notification
     from notifications.services import send_notification, sweep
     from patients import services
-    from patients.demo import RP_ANSWERS
 
     rows = []
     started = time.perf_counter()
