@@ -1,5 +1,8 @@
 """Sweep, dispatch and send: how a due reminder becomes exactly one e-mail.
 
+Immediate (safety) notifications are sent one by one as below. Routine ones are carried by
+their recipient's daily digest (notifications.digests), which follows the same rules.
+
 - `sweep` records what is due as notification rows. The unique key and ON CONFLICT DO
   NOTHING make it safe to run twice or twice at once; it publishes send tasks only after
   its transaction commits, so a worker never looks for a row it cannot see yet.
@@ -29,7 +32,7 @@ from accounts.models import language_of
 from trials.models import Membership
 
 from . import conf
-from .models import Channel, Notification, Status
+from .models import ROUTINE_KINDS, Channel, Notification, Status
 from .reminders import Due, due_now
 from .texts import compose
 
@@ -139,6 +142,7 @@ def sweep(*, now: datetime | None = None, dispatch: bool = True) -> SweepResult:
         Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
         if dispatch:
             transaction.on_commit(dispatch_pending)
+            transaction.on_commit(publish_digest_task)
     return SweepResult(due=len(rows))
 
 
@@ -146,13 +150,20 @@ def sweep(*, now: datetime | None = None, dispatch: bool = True) -> SweepResult:
 
 
 def ready_to_queue(now: datetime):
-    """Pending rows no live task stands for: never published, or published / claimed
-    longer ago than the claim timeout, and not waiting out a retry back-off."""
+    """Pending immediate rows no live task stands for: never published, or published /
+    claimed longer ago than the claim timeout, and not waiting out a retry back-off.
+
+    Routine rows are not published one by one: their recipient's daily digest carries them
+    (notifications.digests)."""
     stale = now - conf.claim_timeout()
-    return Notification.objects.pending().filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale),
-        Q(queued_at__isnull=True) | Q(queued_at__lt=stale),
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+    return (
+        Notification.objects.pending()
+        .immediate()
+        .filter(
+            Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale),
+            Q(queued_at__isnull=True) | Q(queued_at__lt=stale),
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        )
     )
 
 
@@ -205,20 +216,40 @@ def publish_send_tasks(ids: list[int]) -> int:
     return published
 
 
+def publish_digest_task() -> bool:
+    """Ask a worker for a digest round (notifications.digests); False if the broker is down.
+
+    One task stands for every digest: a round claims what is ready, so a duplicate task
+    finds nothing, and the requeue beat publishes one every minute anyway."""
+    from .tasks import send_digests  # tasks import this module
+
+    try:
+        with send_digests.app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0.5, interval_max=0.5
+            )
+            send_digests.apply_async(retry=False, producer=producer)
+    except Exception:
+        logger.warning("Broker unavailable: digests wait for the next beat.", exc_info=True)
+        return False
+    return True
+
+
 # Send -------------------------------------------------------------------------------------
 
 
 def claim(notification_id: int, *, now: datetime) -> uuid.UUID | None:
     """Take the row for sending: a token if this caller won it, None otherwise.
 
-    One UPDATE decides: the row must be pending, unclaimed or claimed longer ago than the
-    claim timeout (its worker is presumed dead), and past its back-off. The attempt is
-    counted here, so a worker that dies mid-send still leaves the attempt recorded.
+    One UPDATE decides: the row must be pending, in no digest, unclaimed or claimed longer
+    ago than the claim timeout (its worker is presumed dead), and past its back-off. The
+    attempt is counted here, so a worker that dies mid-send still leaves the attempt
+    recorded. A routine row a digest holds is the digest's to send.
     """
     token = uuid.uuid4()
     won = (
         Notification.objects.pending()
-        .filter(pk=notification_id)
+        .filter(pk=notification_id, digest__isnull=True)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - conf.claim_timeout()))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + CLAIM_SLACK))
         .update(claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
@@ -289,16 +320,24 @@ def _record_failure(
 
 
 def retry_failed(*, notification: Notification) -> None:
-    """A study admin sends a failed notification again, with a fresh count of attempts."""
+    """A study admin sends a failed notification again, with a fresh count of attempts.
+
+    It goes out on its own at once, even a routine one whose digest failed: the admin asked
+    for it now, not in tomorrow's digest. Should that send task be lost (broker down), the
+    row, pending in no digest, joins its recipient's next digest instead."""
     with transaction.atomic():
-        Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
+        retried = Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
             status=Status.PENDING,
             failed_at=None,
             attempts=0,
             next_attempt_at=None,
             queued_at=None,
+            digest=None,
         )
-        transaction.on_commit(dispatch_pending)
+        if retried and notification.kind in ROUTINE_KINDS:
+            transaction.on_commit(lambda: publish_send_tasks([notification.pk]))
+        else:
+            transaction.on_commit(dispatch_pending)
 
 
 def mark_read(*, user, notification_id: int | None = None) -> int:
