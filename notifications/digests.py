@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.mail import EmailMessage, get_connection
+from django.db import connection as database
 from django.db import transaction
 from django.db.models import (
     Case,
@@ -49,7 +50,6 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
-    Subquery,
     TextField,
     Value,
     When,
@@ -60,10 +60,10 @@ from accounts.models import language_of
 from trials.models import Membership, Site
 
 from . import conf
-from .models import Digest, Notification, Status
+from .models import ROUTINE_KINDS, Digest, Notification, Status
 from .reminders import zone
 from .services import CLAIM_SLACK
-from .texts import compose_digest
+from .texts import DigestLine, compose_digest
 
 logger = logging.getLogger(__name__)
 
@@ -157,19 +157,63 @@ def claim(*, now: datetime, limit: int) -> tuple[uuid.UUID | None, list[int]]:
         Digest.objects.filter(pk__in=ids).update(
             claimed_at=now, claim_token=token, attempts=F("attempts") + 1
         )
-        mine = Digest.objects.filter(pk__in=ids).order_by("day", "pk")
-        match = mine.filter(recipient=OuterRef("recipient"), study=OuterRef("study"))
-        gatherable(now).filter(Exists(match)).update(digest=Subquery(match.values("pk")[:1]))
-        Notification.objects.pending().filter(digest_id__in=ids).update(
-            attempts=F("attempts") + 1, last_error=""
-        )
+        _gather(ids, now)
     return token, ids
+
+
+def _gather(ids: list[int], now: datetime) -> None:
+    """Give every gatherable row of the claimed digests' (recipient, study) to its digest and
+    count the attempt on all of the digest's rows, in one statement: an UPDATE ... FROM join
+    (the ORM's correlated subquery per row, plus a second UPDATE for the attempts, took
+    seconds for tens of thousands of rows). Should one person have two claimed digests of a
+    study (yesterday's still retrying, today's), a new row goes to either: one e-mail
+    carries it."""
+    rows, digests = Notification._meta.db_table, Digest._meta.db_table
+    sql = f"""
+        UPDATE {rows} AS n
+        SET digest_id = d.id, attempts = n.attempts + 1, last_error = ''
+        FROM {digests} AS d
+        WHERE d.id = ANY(%s)
+          AND n.recipient_id = d.recipient_id AND n.study_id = d.study_id
+          AND n.status = %s AND n.kind = ANY(%s)
+          AND (
+            n.digest_id = d.id
+            OR (n.digest_id IS NULL AND (n.claimed_at IS NULL OR n.claimed_at < %s))
+          )
+    """
+    params = [ids, Status.PENDING, sorted(ROUTINE_KINDS), now - conf.claim_timeout()]
+    with database.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 # Send -------------------------------------------------------------------------------------
 
 
-def _message(digest: Digest, rows: list[Notification], connection) -> EmailMessage:
+def _lines(ids: list[int]) -> dict[int, list[DigestLine]]:
+    """The pending rows of the claimed digests, as plain values, by digest."""
+    fields = (
+        "digest_id",
+        "pk",
+        "kind",
+        "subject",
+        "link",
+        "due_date",
+        "site__code",
+        "site__timezone",
+        "participant__subject_id",
+        "participant__screening_number",
+    )
+    lines: dict[int, list[DigestLine]] = defaultdict(list)
+    rows = Notification.objects.pending().filter(digest_id__in=ids).order_by("pk")
+    for digest, pk, kind, subject, link, due, site, tz, subject_id, screening in rows.values_list(
+        *fields
+    ):
+        who = subject_id or screening or ""
+        lines[digest].append(DigestLine(pk, kind, subject, link, due, site or "", tz or "", who))
+    return lines
+
+
+def _message(digest: Digest, rows: list[DigestLine], connection) -> EmailMessage:
     subject, body = compose_digest(
         study_code=digest.study.code,
         day=digest.day,
@@ -195,19 +239,12 @@ def send_round(*, now: datetime, run: DigestRun) -> bool:
         .select_related("recipient__profile", "study")
         .order_by("pk")
     )
-    rows: dict[int, list[Notification]] = defaultdict(list)
-    for row in (
-        Notification.objects.pending()
-        .filter(digest_id__in=ids)
-        .select_related("site", "participant")
-        .order_by("pk")
-    ):
-        rows[row.digest_id].append(row)
+    rows = _lines(ids)
 
     sent: list[Digest] = []
     failures: dict[int, Exception] = {}
     empty: list[int] = []
-    connection = get_connection(fail_silently=False)
+    mailer = get_connection(fail_silently=False)
     try:
         for digest in digests:
             items = rows.get(digest.pk)
@@ -218,17 +255,17 @@ def send_round(*, now: datetime, run: DigestRun) -> bool:
                 sent.append(digest)
                 continue
             try:
-                connection.open()  # a no-op once open: one connection for the batch
-                connection.send_messages([_message(digest, items, connection)])
+                mailer.open()  # a no-op once open: one connection for the batch
+                mailer.send_messages([_message(digest, items, mailer)])
             except Exception as exc:  # any backend error: SMTP refusal, timeout, DNS, ...
                 failures[digest.pk] = exc
-                connection.close()  # the next digest starts on a fresh connection
+                mailer.close()  # the next digest starts on a fresh connection
             else:
                 sent.append(digest)
     finally:
-        connection.close()
+        mailer.close()
 
-    _record(token, sent, rows, failures, empty, {d.pk: d.attempts for d in digests}, now, run)
+    _record(token, sent, failures, empty, {d.pk: d.attempts for d in digests}, now, run)
     return True
 
 
@@ -237,17 +274,18 @@ def _error(exc: Exception) -> str:
 
 
 @transaction.atomic
-def _record(token, sent, rows, failures, empty, attempts, now, run: DigestRun) -> None:
+def _record(token, sent, failures, empty, attempts, now, run: DigestRun) -> None:
     """Write every outcome of a round in a fixed number of UPDATEs, under the claim token
     (a digest whose claim expired mid-round was taken over: its outcome is the other's)."""
     mine = Digest.objects.filter(claim_token=token)
     release = {"claimed_at": None, "claim_token": None}
     if sent:
         sent_at = timezone.now()
-        row_ids = [row.pk for digest in sent for row in rows[digest.pk]]
-        Notification.objects.pending().filter(pk__in=row_ids, digest__claim_token=token).update(
-            status=Status.SENT, sent_at=sent_at, next_attempt_at=None, last_error=""
-        )
+        # The rows sent are exactly the digests' pending rows: rows join a digest only in
+        # the claim's transaction, and a claim taken over changes the token checked here.
+        Notification.objects.pending().filter(
+            digest_id__in=[d.pk for d in sent], digest__claim_token=token
+        ).update(status=Status.SENT, sent_at=sent_at, next_attempt_at=None, last_error="")
         done = mine.filter(pk__in=[d.pk for d in sent]).update(
             status=Status.SENT, sent_at=sent_at, next_attempt_at=None, last_error="", **release
         )

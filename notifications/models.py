@@ -139,10 +139,15 @@ class Notification(models.Model):
     rule = models.ForeignKey(
         ReminderRule, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # No index of their own: notification_inbox_idx and notification_study_status_idx lead
+    # with them, and every index is one more write for each row a sweep or digest touches.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        db_index=False,
     )
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="+")
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="+", db_index=False)
     site = models.ForeignKey(
         Site, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

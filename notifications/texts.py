@@ -10,7 +10,7 @@ Dates and times are the site's, named with its time zone.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.urls import reverse
 from django.utils import translation
@@ -174,28 +174,34 @@ def compose(due: Due, *, language: str) -> Message:
 KIND_LABELS = dict(KIND_CHOICES)
 
 
-def _line(row, prefix: str) -> str:
-    """A reminder's line in a digest: its own subject (already vetted by the rules above),
-    without the study code the digest's subject carries once."""
-    return row.subject.removeprefix(prefix)
+@dataclass(frozen=True)
+class DigestLine:
+    """What a digest shows of one notification (read as plain values: a digest may list
+    hundreds, and building model instances for them was most of a digest's cost)."""
+
+    pk: int
+    kind: str
+    subject: str
+    link: str
+    due_date: date
+    site: str
+    tz: str
+    who: str
 
 
-def compose_digest(*, study_code: str, day, rows, language: str) -> tuple[str, str]:
+def compose_digest(*, study_code: str, day: date, rows: list[DigestLine], language: str):
     """One e-mail for a recipient's routine reminders of one study and day: counts per kind,
     then the reminders grouped per site and participant, each site's time zone named.
 
-    Each line is the reminder's stored subject, so the digest says what the inbox says and
-    inherits its guarantees (no arm, no study drug, the site's dates)."""
+    Each line is the reminder's stored subject without the study code the digest's subject
+    carries once, so the digest says what the inbox says and inherits its guarantees (no
+    arm, no study drug, the site's dates). Returns (subject, body)."""
     prefix = f"[{study_code}] "
     counts: dict[str, int] = {}
-    groups: dict[tuple, list] = {}
+    groups: dict[tuple, list[DigestLine]] = {}
     for row in rows:
         counts[row.kind] = counts.get(row.kind, 0) + 1
-        participant = row.participant
-        who = (participant.subject_id or participant.screening_number) if participant else ""
-        site = row.site
-        key = (site.code if site else "", site.timezone if site else "", who, row.participant_id)
-        groups.setdefault(key, []).append(row)
+        groups.setdefault((row.site, row.tz, row.who), []).append(row)
     with translation.override(language):
         values = {"study": study_code, "day": day.isoformat(), "count": len(rows)}
         subject = (
@@ -208,9 +214,7 @@ def compose_digest(*, study_code: str, day, rows, language: str) -> tuple[str, s
         )
         lines = [_("Your reminders for study %(study)s on %(day)s:") % values, ""]
         lines += [f"- {KIND_LABELS[kind]}: {counts[kind]}" for kind in sorted(counts)]
-        for (site, tz, who, _participant), items in sorted(
-            groups.items(), key=lambda item: item[0][:3]
-        ):
+        for (site, tz, who), items in sorted(groups.items()):
             lines += [
                 "",
                 _("%(subject)s, site %(site)s (%(tz)s): %(count)d")
@@ -218,7 +222,7 @@ def compose_digest(*, study_code: str, day, rows, language: str) -> tuple[str, s
             ]
             links = []
             for row in sorted(items, key=lambda r: (r.due_date, r.kind, r.pk)):
-                lines.append(f"  - {_line(row, prefix)}")
+                lines.append(f"  - {row.subject.removeprefix(prefix)}")
                 if row.link and row.link not in links:
                     links.append(row.link)
             lines += [
