@@ -263,6 +263,8 @@ REMINDER_LOOKBACK_DAYS = env_int("REMINDER_LOOKBACK_DAYS", 7)
 REMINDER_CLAIM_TIMEOUT_SECONDS = env_int("REMINDER_CLAIM_TIMEOUT_SECONDS", 300)
 REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)
 REMINDER_RETRY_BACKOFF_SECONDS = env_int("REMINDER_RETRY_BACKOFF_SECONDS", 60)
+# Local hour (the recipient's site) from which the day's digest of routine reminders is sent.
+REMINDER_DIGEST_HOUR = env_int("REMINDER_DIGEST_HOUR", 7)
 REMINDER_SITE_URL = env_str("REMINDER_SITE_URL")  # put in front of links in e-mails
 if not REMINDER_SITE_URL and not DEBUG:
     raise ImproperlyConfigured(

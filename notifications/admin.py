@@ -9,8 +9,10 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from trials.models import Membership, Role
+
 from . import services
-from .models import Notification, Status
+from .models import Digest, Notification, Status
 
 
 @admin.register(Notification)
@@ -25,6 +27,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "status",
         "attempts",
         "sent_at",
+        "digest",
         "last_error",
     )
     list_filter = ("status", "kind", "channel", "study")
@@ -63,3 +66,30 @@ class NotificationAdmin(admin.ModelAdmin):
             % {"count": len(failed)},
             messages.SUCCESS,
         )
+
+
+@admin.register(Digest)
+class DigestAdmin(admin.ModelAdmin):
+    """The daily e-mails of routine reminders: read-only, their rows show what they carry."""
+
+    list_display = ("day", "recipient", "study", "status", "attempts", "sent_at", "last_error")
+    list_filter = ("status", "study")
+    search_fields = ("recipient__username", "recipient__email")
+    date_hierarchy = "day"
+    list_select_related = ("recipient", "study")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        administered = Membership.objects.for_user(request.user).filter(role=Role.STUDY_ADMIN)
+        return qs.filter(study__in=administered.values("study"))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -47,3 +47,13 @@ def sweep_minutes() -> int:
 def site_url() -> str:
     """Scheme and host put in front of links in e-mails (links are relative without it)."""
     return str(getattr(settings, "REMINDER_SITE_URL", "")).rstrip("/")
+
+
+def digest_hour() -> int:
+    """The local hour (recipient's site zone) from which the day's routine digest goes out."""
+    return int(getattr(settings, "REMINDER_DIGEST_HOUR", 7))
+
+
+#: Digests claimed and sent per round over one SMTP connection. The round must fit in the
+#: claim timeout (a local relay takes milliseconds per message, so 100 leaves a wide margin).
+DIGEST_BATCH = 100

@@ -23,6 +23,22 @@ from trials.models import ReminderEvent, ReminderRule, Site, Study
 EMERGENCY_UNBLINDING = "emergency_unblinding"
 KIND_CHOICES = [*ReminderEvent.choices, (EMERGENCY_UNBLINDING, _("Emergency unblinding"))]
 
+#: Kinds that reach a person in one digest a day per study (notifications.digests): their
+#: lead time is days, so a morning list loses nothing, and a coordinator with hundreds of
+#: doses due reads one e-mail instead of hundreds. An unreviewed AE is one of them: its rule
+#: counts days, and an AE that is serious has its own report deadline, which is immediate.
+ROUTINE_KINDS = frozenset(
+    {
+        ReminderEvent.VISIT_WINDOW_OPENS,
+        ReminderEvent.VISIT_OVERDUE,
+        ReminderEvent.DOSE_DUE,
+        ReminderEvent.AE_UNREVIEWED,
+    }
+)
+#: Everything else is about safety and goes out at once, one e-mail per notification: an
+#: SAE report deadline, a suicidality alert, an emergency unblinding. A kind added later is
+#: immediate unless listed above, so that a new safety reminder is never held for a day.
+
 
 class Status(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -33,6 +49,63 @@ class Status(models.TextChoices):
 class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail and in-app")
     INBOX = "inbox", _("In-app only (no e-mail address)")
+
+
+class Digest(models.Model):
+    """One e-mail listing a recipient's routine reminders of one study for one local day.
+
+    The unique key (recipient, study, day) is what makes it one a day: a sweep run twice
+    inserts one digest (ON CONFLICT DO NOTHING). It is claimed, retried and failed like a
+    notification (same columns, same rules); its notifications point to it and follow its
+    outcome in bulk.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reminder_digests"
+    )
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="+")
+    #: The recipient's calendar day (their site's time zone) the digest is for.
+    day = models.DateField(_("day"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "recipient"]
+        verbose_name = _("reminder digest")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "study", "day"], name="digest_once_per_recipient_study_day"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="digest_sent_has_sent_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | Q(failed_at__isnull=False),
+                name="digest_failed_has_failed_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(claimed_at__isnull=True, claim_token__isnull=True)
+                | Q(claimed_at__isnull=False, claim_token__isnull=False),
+                name="digest_claim_has_time_and_token",
+            ),
+        ]
+        indexes = [
+            # The sender's claim: pending digests only.
+            models.Index(fields=["day"], condition=Q(status="pending"), name="digest_pending_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study} · {self.day} → {self.recipient}"
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -51,16 +124,27 @@ class NotificationQuerySet(models.QuerySet):
     def pending(self) -> "NotificationQuerySet":
         return self.filter(status=Status.PENDING)
 
+    def routine(self) -> "NotificationQuerySet":
+        return self.filter(kind__in=ROUTINE_KINDS)
+
+    def immediate(self) -> "NotificationQuerySet":
+        return self.exclude(kind__in=ROUTINE_KINDS)
+
 
 class Notification(models.Model):
     kind = models.CharField(_("reminder"), max_length=30, choices=KIND_CHOICES)
     rule = models.ForeignKey(
         ReminderRule, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # No index of their own: notification_inbox_idx and notification_study_status_idx lead
+    # with them, and every index is one more write for each row a sweep or digest touches.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        db_index=False,
     )
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="+")
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="+", db_index=False)
     site = models.ForeignKey(
         Site, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -101,6 +185,16 @@ class Notification(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: The digest that carries a routine notification, set when that digest is claimed;
+    #: empty for immediate notifications and for routine ones no digest has taken yet.
+    digest = models.ForeignKey(
+        Digest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("digest"),
+    )
 
     objects = NotificationQuerySet.as_manager()
 
@@ -135,6 +229,12 @@ class Notification(models.Model):
                 fields=["created_at"],
                 condition=Q(status="pending"),
                 name="notification_pending_idx",
+            ),
+            # A digest's claim gathers its recipient's pending routine rows no digest took.
+            models.Index(
+                fields=["recipient", "study"],
+                condition=Q(status="pending", digest__isnull=True),
+                name="notification_undigested_idx",
             ),
             # The inbox page and the API, newest due first.
             models.Index(fields=["recipient", "-due_date"], name="notification_inbox_idx"),

@@ -1,8 +1,12 @@
 """Sweep, dispatch and send: how a due reminder becomes exactly one e-mail.
 
-- `sweep` records what is due as notification rows. The unique key and ON CONFLICT DO
-  NOTHING make it safe to run twice or twice at once; it publishes send tasks only after
-  its transaction commits, so a worker never looks for a row it cannot see yet.
+Immediate (safety) notifications are sent one by one as below. Routine ones are carried by
+their recipient's daily digest (notifications.digests), which follows the same rules.
+
+- `sweep` records what is due as notification rows, in one INSERT ... SELECT FROM unnest.
+  The unique key and ON CONFLICT DO NOTHING make it safe to run twice or twice at once; it
+  publishes send tasks (and a digest round) only after its transaction commits, so a worker
+  never looks for a row it cannot see yet.
 - `dispatch_pending` publishes a send task per pending row that nobody is working on: rows
   never published (the broker was down), and rows whose task or claim went stale (a worker
   died holding them). It is the sweep's last step and its own periodic task, which is how
@@ -21,7 +25,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -29,7 +33,7 @@ from accounts.models import language_of
 from trials.models import Membership
 
 from . import conf
-from .models import Channel, Notification, Status
+from .models import ROUTINE_KINDS, Channel, Notification, Status
 from .reminders import Due, due_now
 from .texts import compose
 
@@ -78,46 +82,66 @@ def _covering(members, due: Due):
                 yield member
 
 
-def _row(due: Due, member: Membership, content_type, message, language: str) -> Notification:
+#: The columns a sweep writes, in the order of `_row`'s values (the others are empty).
+COLUMNS = (
+    ("kind", "text"),
+    ("rule_id", "bigint"),
+    ("recipient_id", "bigint"),
+    ("study_id", "bigint"),
+    ("site_id", "bigint"),
+    ("participant_id", "bigint"),
+    ("content_type_id", "integer"),
+    ("object_id", "bigint"),
+    ("object_label", "text"),
+    ("link", "text"),
+    ("due_date", "date"),
+    ("due_at", "timestamptz"),
+    ("channel", "text"),
+    ("language", "text"),
+    ("subject", "text"),
+    ("body", "text"),
+)
+
+
+def _row(due: Due, member: Membership, content_type, message, language: str) -> tuple:
     participant = due.participant
-    return Notification(
-        kind=due.event,
-        rule=due.rule,
-        recipient_id=member.user_id,
-        study_id=participant.study_id,
-        site_id=participant.site_id,
-        participant=participant,
-        content_type=content_type,
-        object_id=due.obj.pk,
-        object_label=message.label,
-        link=message.link,
-        due_date=due.due_date,
-        due_at=due.due_at,
-        channel=Channel.EMAIL if member.user.email else Channel.INBOX,
-        language=language,
-        subject=message.subject,
-        body=message.body,
+    return (
+        due.event,
+        due.rule.pk if due.rule is not None else None,
+        member.user_id,
+        participant.study_id,
+        participant.site_id,
+        participant.pk,
+        content_type.pk,
+        due.obj.pk,
+        message.label,
+        message.link,
+        due.due_date,
+        due.due_at,
+        Channel.EMAIL if member.user.email else Channel.INBOX,
+        language,
+        message.subject,
+        message.body,
     )
 
 
-def _rows(dues: list[Due]) -> list[Notification]:
+def _rows(dues: list[Due]) -> list[tuple]:
     """One row per reminder and recipient (a member holding two notified roles gets one),
-    written in the recipient's language."""
+    written in the recipient's language, as column values (see COLUMNS)."""
     if not dues:
         return []
     members = _recipients(dues)
     content_types = ContentType.objects.get_for_models(*{type(due.obj) for due in dues})
-    rows: dict[tuple, Notification] = {}
+    rows: dict[tuple, tuple] = {}
     for due in dues:
         messages: dict[str, object] = {}
         for member in _covering(members, due):
             language = language_of(member.user)
             if language not in messages:
                 messages[language] = compose(due, language=language)
-            message = messages[language]
-            row = _row(due, member, content_types[type(due.obj)], message, language)
-            key = (row.kind, row.rule_id, row.recipient_id, row.content_type_id, row.object_id)
-            rows.setdefault((*key, row.due_date), row)
+            row = _row(due, member, content_types[type(due.obj)], messages[language], language)
+            # The unique key: kind, rule, recipient, content type, object, due date.
+            rows.setdefault((row[0], row[1], row[2], row[6], row[7], row[10]), row)
     # Inserted in key order: two sweeps at once then take their row locks in the same
     # order, and one waits for the other instead of deadlocking.
     return [rows[key] for key in sorted(rows, key=_lock_order)]
@@ -130,15 +154,34 @@ def _lock_order(key: tuple) -> tuple:
     return (kind, -1 if rule_id is None else rule_id, *rest)
 
 
+def _insert(rows: list[tuple], *, now: datetime) -> None:
+    """INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING: one statement whatever
+    the number of rows. bulk_create compiled a placeholder per value and a model instance
+    per row, which was most of a sweep's time once a study had thousands due."""
+    table = Notification._meta.db_table
+    names = ", ".join(name for name, _ in COLUMNS)
+    arrays = ", ".join(f"%s::{kind}[]" for _, kind in COLUMNS)
+    sql = f"""
+        INSERT INTO {table} ({names}, status, attempts, last_error, created_at)
+        SELECT *, %s, 0, '', %s FROM unnest({arrays})
+        ON CONFLICT DO NOTHING
+    """
+    columns = [list(values) for values in zip(*rows, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Status.PENDING, now, *columns])
+
+
 def sweep(*, now: datetime | None = None, dispatch: bool = True) -> SweepResult:
     """Record every reminder due at `now`; publish their send tasks once committed."""
     now = now or timezone.now()
     dues = list(due_now(now=now, lookback=conf.lookback()))
     rows = _rows(dues)
     with transaction.atomic():
-        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        if rows:
+            _insert(rows, now=timezone.now())
         if dispatch:
             transaction.on_commit(dispatch_pending)
+            transaction.on_commit(publish_digest_task)
     return SweepResult(due=len(rows))
 
 
@@ -146,13 +189,20 @@ def sweep(*, now: datetime | None = None, dispatch: bool = True) -> SweepResult:
 
 
 def ready_to_queue(now: datetime):
-    """Pending rows no live task stands for: never published, or published / claimed
-    longer ago than the claim timeout, and not waiting out a retry back-off."""
+    """Pending immediate rows no live task stands for: never published, or published /
+    claimed longer ago than the claim timeout, and not waiting out a retry back-off.
+
+    Routine rows are not published one by one: their recipient's daily digest carries them
+    (notifications.digests)."""
     stale = now - conf.claim_timeout()
-    return Notification.objects.pending().filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale),
-        Q(queued_at__isnull=True) | Q(queued_at__lt=stale),
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+    return (
+        Notification.objects.pending()
+        .immediate()
+        .filter(
+            Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale),
+            Q(queued_at__isnull=True) | Q(queued_at__lt=stale),
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        )
     )
 
 
@@ -205,20 +255,40 @@ def publish_send_tasks(ids: list[int]) -> int:
     return published
 
 
+def publish_digest_task() -> bool:
+    """Ask a worker for a digest round (notifications.digests); False if the broker is down.
+
+    One task stands for every digest: a round claims what is ready, so a duplicate task
+    finds nothing, and the requeue beat publishes one every minute anyway."""
+    from .tasks import send_digests  # tasks import this module
+
+    try:
+        with send_digests.app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0.5, interval_max=0.5
+            )
+            send_digests.apply_async(retry=False, producer=producer)
+    except Exception:
+        logger.warning("Broker unavailable: digests wait for the next beat.", exc_info=True)
+        return False
+    return True
+
+
 # Send -------------------------------------------------------------------------------------
 
 
 def claim(notification_id: int, *, now: datetime) -> uuid.UUID | None:
     """Take the row for sending: a token if this caller won it, None otherwise.
 
-    One UPDATE decides: the row must be pending, unclaimed or claimed longer ago than the
-    claim timeout (its worker is presumed dead), and past its back-off. The attempt is
-    counted here, so a worker that dies mid-send still leaves the attempt recorded.
+    One UPDATE decides: the row must be pending, in no digest, unclaimed or claimed longer
+    ago than the claim timeout (its worker is presumed dead), and past its back-off. The
+    attempt is counted here, so a worker that dies mid-send still leaves the attempt
+    recorded. A routine row a digest holds is the digest's to send.
     """
     token = uuid.uuid4()
     won = (
         Notification.objects.pending()
-        .filter(pk=notification_id)
+        .filter(pk=notification_id, digest__isnull=True)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - conf.claim_timeout()))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + CLAIM_SLACK))
         .update(claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
@@ -289,16 +359,24 @@ def _record_failure(
 
 
 def retry_failed(*, notification: Notification) -> None:
-    """A study admin sends a failed notification again, with a fresh count of attempts."""
+    """A study admin sends a failed notification again, with a fresh count of attempts.
+
+    It goes out on its own at once, even a routine one whose digest failed: the admin asked
+    for it now, not in tomorrow's digest. Should that send task be lost (broker down), the
+    row, pending in no digest, joins its recipient's next digest instead."""
     with transaction.atomic():
-        Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
+        retried = Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
             status=Status.PENDING,
             failed_at=None,
             attempts=0,
             next_attempt_at=None,
             queued_at=None,
+            digest=None,
         )
-        transaction.on_commit(dispatch_pending)
+        if retried and notification.kind in ROUTINE_KINDS:
+            transaction.on_commit(lambda: publish_send_tasks([notification.pk]))
+        else:
+            transaction.on_commit(dispatch_pending)
 
 
 def mark_read(*, user, notification_id: int | None = None) -> int:

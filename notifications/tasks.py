@@ -8,7 +8,7 @@ unacknowledged message back for its visibility timeout.
 
 from celery import shared_task
 
-from . import services
+from . import digests, services
 
 
 @shared_task(name="notifications.sweep", ignore_result=True)
@@ -19,8 +19,17 @@ def sweep() -> int:
 
 @shared_task(name="notifications.requeue_pending", ignore_result=True)
 def requeue_pending() -> int:
-    """Publish send tasks for rows left pending (broker outage, dead worker)."""
-    return services.dispatch_pending()
+    """Publish send tasks for rows left pending (broker outage, dead worker), and a digest
+    round: digests whose hour came, or whose back-off or dead sender's claim ran out."""
+    published = services.dispatch_pending()
+    services.publish_digest_task()
+    return published
+
+
+@shared_task(name="notifications.send_digests", acks_late=True, ignore_result=True)
+def send_digests() -> dict[str, int]:
+    """Send every ready digest; a failed one waits out its back-off for a later round."""
+    return digests.send_digests().outcomes
 
 
 @shared_task(

@@ -10,18 +10,19 @@ Dates and times are the site's, named with its time zone.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from assessments import instruments
 from safety.models import DeadlineKind
 from trials.models import ReminderEvent
 
 from . import conf
-from .models import EMERGENCY_UNBLINDING
+from .models import EMERGENCY_UNBLINDING, KIND_CHOICES
 from .reminders import Due, zone
 
 
@@ -166,3 +167,68 @@ def compose(due: Due, *, language: str) -> Message:
         footer = _("Open: %(url)s") % {"url": conf.site_url() + link}
         body = f"{body}\n\n{footer}\n\n-- \n" + _("An automatic reminder from il2-ecrf.")
     return Message(subject=subject[:255], body=body, label=label[:200], link=link)
+
+
+# Digests ----------------------------------------------------------------------------------
+
+KIND_LABELS = dict(KIND_CHOICES)
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    """What a digest shows of one notification (read as plain values: a digest may list
+    hundreds, and building model instances for them was most of a digest's cost)."""
+
+    pk: int
+    kind: str
+    subject: str
+    link: str
+    due_date: date
+    site: str
+    tz: str
+    who: str
+
+
+def compose_digest(*, study_code: str, day: date, rows: list[DigestLine], language: str):
+    """One e-mail for a recipient's routine reminders of one study and day: counts per kind,
+    then the reminders grouped per site and participant, each site's time zone named.
+
+    Each line is the reminder's stored subject without the study code the digest's subject
+    carries once, so the digest says what the inbox says and inherits its guarantees (no
+    arm, no study drug, the site's dates). Returns (subject, body)."""
+    prefix = f"[{study_code}] "
+    counts: dict[str, int] = {}
+    groups: dict[tuple, list[DigestLine]] = {}
+    for row in rows:
+        counts[row.kind] = counts.get(row.kind, 0) + 1
+        groups.setdefault((row.site, row.tz, row.who), []).append(row)
+    with translation.override(language):
+        values = {"study": study_code, "day": day.isoformat(), "count": len(rows)}
+        subject = (
+            ngettext(
+                "[%(study)s] %(count)d reminder for %(day)s",
+                "[%(study)s] %(count)d reminders for %(day)s",
+                len(rows),
+            )
+            % values
+        )
+        lines = [_("Your reminders for study %(study)s on %(day)s:") % values, ""]
+        lines += [f"- {KIND_LABELS[kind]}: {counts[kind]}" for kind in sorted(counts)]
+        for (site, tz, who), items in sorted(groups.items()):
+            lines += [
+                "",
+                _("%(subject)s, site %(site)s (%(tz)s): %(count)d")
+                % {"subject": who, "site": site, "tz": tz, "count": len(items)},
+            ]
+            links = []
+            for row in sorted(items, key=lambda r: (r.due_date, r.kind, r.pk)):
+                lines.append(f"  - {row.subject.removeprefix(prefix)}")
+                if row.link and row.link not in links:
+                    links.append(row.link)
+            lines += [
+                f"    {_('Open: %(url)s') % {'url': conf.site_url() + link}}" for link in links
+            ]
+        inbox = conf.site_url() + reverse("notifications:inbox")
+        lines += ["", _("All your reminders: %(url)s") % {"url": inbox}]
+        lines += ["", "-- ", _("A daily summary of reminders from il2-ecrf.")]
+    return subject[:255], "\n".join(lines)

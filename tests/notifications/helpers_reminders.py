@@ -99,3 +99,40 @@ def dose_row(cast, user=None) -> Notification:
     """Sweep on Monday 6 January (a dose day) and return the coordinator's dose reminder."""
     sweep(at(2025, 1, 6, 9, 0))
     return Notification.objects.get(kind="dose_due", recipient=user or cast.coordinator)
+
+
+class CountingBackend(BaseEmailBackend):
+    """An in-memory mail server that counts the connections opened to it.
+
+    Like Django's SMTP backend, send_messages opens (and then closes) a connection only when
+    none is open, so a sender that opens one first sends a batch over it."""
+
+    opened = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.is_open = False
+
+    def open(self):
+        if self.is_open:
+            return False
+        type(self).opened += 1
+        self.is_open = True
+        return True
+
+    def close(self):
+        self.is_open = False
+
+    def send_messages(self, email_messages):
+        from django.core import mail
+
+        created = self.open()
+        try:
+            mail.outbox.extend(email_messages)
+        finally:
+            if created:
+                self.close()
+        return len(email_messages)
+
+
+COUNTING_BACKEND = "tests.notifications.helpers_reminders.CountingBackend"

@@ -12,6 +12,7 @@ from kombu.exceptions import OperationalError
 from notifications import services, tasks
 from notifications.models import Notification, Status
 from tests.notifications.helpers_reminders import FAST_HASHERS, at, build_cast, sweep
+from trials.models import ReminderEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,14 @@ def published(monkeypatch):
         return len(batch)
 
     monkeypatch.setattr(services, "publish_send_tasks", publish)
+    monkeypatch.setattr(services, "publish_digest_task", lambda: True)
     return ids
+
+
+def immediate_rows() -> None:
+    """Make the recorded rows safety reminders: only those get a send task each (routine
+    ones go in a digest), and publishing is what these tests are about."""
+    Notification.objects.update(kind=ReminderEvent.SAE_REPORT_DUE)
 
 
 def copy_of(row: Notification) -> Notification:
@@ -91,6 +99,7 @@ def test_the_sweep_publishes_only_after_its_transaction_commits(
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.sweep(now=at(2025, 1, 6, 9, 0))
+    immediate_rows()
     assert published == []
     for callback in callbacks:
         callback()
@@ -99,6 +108,7 @@ def test_the_sweep_publishes_only_after_its_transaction_commits(
 
 def test_a_pending_row_is_published_once(cast, published):
     sweep(at(2025, 1, 6, 9, 0))
+    immediate_rows()
     rows = Notification.objects.count()
     assert services.dispatch_pending() == rows
     assert services.dispatch_pending() == 0
@@ -108,6 +118,7 @@ def test_a_pending_row_is_published_once(cast, published):
 
 def test_a_task_nobody_ran_is_published_again_after_the_claim_timeout(cast, published):
     sweep(at(2025, 1, 6, 9, 0))
+    immediate_rows()
     rows = Notification.objects.count()
     now = timezone.now()
     services.dispatch_pending(now=now)
@@ -118,6 +129,7 @@ def test_a_task_nobody_ran_is_published_again_after_the_claim_timeout(cast, publ
 
 def test_a_row_a_live_worker_holds_is_not_published_again(cast, published):
     sweep(at(2025, 1, 6, 9, 0))
+    immediate_rows()
     rows = Notification.objects.count()
     now = timezone.now()
     services.dispatch_pending(now=now)
@@ -132,6 +144,7 @@ def test_a_row_a_live_worker_holds_is_not_published_again(cast, published):
 
 def test_rows_waiting_out_a_back_off_or_done_are_not_published(cast, published):
     sweep(at(2025, 1, 6, 9, 0))
+    immediate_rows()
     waiting, done, *others = Notification.objects.all()
     later = timezone.now() + timedelta(minutes=10)
     Notification.objects.filter(pk=waiting.pk).update(next_attempt_at=later)
@@ -148,6 +161,7 @@ def test_a_broker_outage_leaves_rows_pending_and_the_next_dispatch_publishes_the
     cast, monkeypatch, published
 ):
     sweep(at(2025, 2, 7, 8, 0))
+    immediate_rows()
     rows = Notification.objects.count()
     with monkeypatch.context() as patch:
         patch.setattr(services, "publish_send_tasks", lambda ids: 1)  # then the broker fell
@@ -155,6 +169,13 @@ def test_a_broker_outage_leaves_rows_pending_and_the_next_dispatch_publishes_the
     assert Notification.objects.filter(status=Status.PENDING, queued_at=None).count() == rows - 1
     assert services.dispatch_pending() == rows - 1
     assert len(published) == rows - 1
+
+
+def test_routine_rows_get_no_send_task_of_their_own(cast, published):
+    sweep(at(2025, 1, 6, 9, 0))  # doses due and visit windows: routine
+    assert Notification.objects.exists()
+    assert services.dispatch_pending() == 0
+    assert published == []
 
 
 def test_publishing_stops_at_the_first_refusal_of_the_broker(monkeypatch):
