@@ -1,8 +1,12 @@
 """Reminders through a real Celery worker and Redis: never lost, never twice.
 
-A participant at the Shanghai site whose W4 window opens in 3 days, with every dose and the
-baseline visit recorded: exactly one reminder is due (visit_window_opens, to the site's
-coordinator), so exactly one e-mail must come out, whatever happens on the way.
+Safety reminders go out one by one as soon as they are due (routine ones wait for the
+day's digest, tests/notifications/test_digests.py). A participant at the Shanghai site has
+a serious adverse event the investigator learnt of 13 hours ago: its sponsor report is due
+in 11 hours, inside the protocol's 12-hour lead, so exactly one reminder is due
+(sae_report_due, to the site's only investigator) and exactly one e-mail must come out,
+whatever happens on the way. Visits and doses are recorded or not yet due, and nobody holds
+the roles their routine reminders would go to.
 """
 
 import time
@@ -14,8 +18,10 @@ from django.utils import timezone
 
 from notifications.models import Notification, Status
 from patients.models import DoseStatus, PlannedDose, ScheduledVisit, VisitStatus
+from safety.services import report_adverse_event
 from tests.factories import MembershipFactory, UserFactory, enrolled_participant, load_demo_protocol
 from tests.integration.celery_harness import DEAD_BROKER, broker_idle, celery_rig, wait_until
+from tests.safety.helpers_safety import sae_fields
 from trials.models import Role
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -39,7 +45,8 @@ def rig(transactional_db, tmp_path, settings):
 
 
 @pytest.fixture
-def due_visit(rig):
+def due_sae(rig):
+    """The serious adverse event whose sponsor report is due (the reminder's target)."""
     today = timezone.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
     baseline = today - timedelta(days=22)  # W4 (day 29, window -3) opens on today + 3
     participant = enrolled_participant(baseline=baseline, version=load_demo_protocol())
@@ -47,36 +54,43 @@ def due_visit(rig):
     ScheduledVisit.objects.filter(participant=participant, code="W0").update(
         status=VisitStatus.DONE, actual_date=baseline
     )
-    coordinator = UserFactory(username="cora")
+    investigator = UserFactory(username="cora")
     MembershipFactory(
-        user=coordinator, study=participant.study, site=participant.site, role=Role.COORDINATOR
+        user=investigator, study=participant.study, site=participant.site, role=Role.INVESTIGATOR
     )
-    return participant.visits.get(code="W4")
+    aware = timezone.now() - timedelta(hours=13)
+    return report_adverse_event(
+        participant=participant,
+        user=investigator,
+        **sae_fields(
+            onset_date=aware.astimezone(ZoneInfo("Asia/Shanghai")).date(), awareness_at=aware
+        ),
+    )
 
 
 def sent_reminder():
     return Notification.objects.filter(status=Status.SENT).first()
 
 
-def the_only_reminder(visit) -> Notification:
+def the_only_reminder(target) -> Notification:
     (row,) = Notification.objects.all()
-    assert (row.kind, row.target, row.recipient.username) == ("visit_window_opens", visit, "cora")
+    assert (row.kind, row.target, row.recipient.username) == ("sae_report_due", target, "cora")
     return row
 
 
-def test_a_due_visit_is_e_mailed_once_however_often_it_is_swept(rig, due_visit):
+def test_a_due_visit_is_e_mailed_once_however_often_it_is_swept(rig, due_sae):
     rig.processes.start_worker("w1")
     assert "due: 1" in rig.processes.run(SWEEP)
     row = wait_until(sent_reminder, "the reminder to be sent")
     rig.processes.run(SWEEP)
     rig.processes.run(DISPATCH)
     wait_until(lambda: broker_idle(rig.broker), "the broker to be idle")
-    assert the_only_reminder(due_visit) == row
+    assert the_only_reminder(due_sae) == row
     assert rig.mailbox.count_for(row.pk) == 1
     assert len(rig.mailbox.messages()) == 1
 
 
-def test_two_sweeps_at_once_still_send_one_e_mail(rig, due_visit, tmp_path):
+def test_two_sweeps_at_once_still_send_one_e_mail(rig, due_sae, tmp_path):
     rig.processes.start_worker("w1")
     go = tmp_path / "go"
     at_once = f"""
@@ -93,12 +107,12 @@ print("due:", services.sweep().due)
     assert all("due: 1" in rig.processes.finish(sweep) for sweep in sweeps)
     row = wait_until(sent_reminder, "the reminder to be sent")
     wait_until(lambda: broker_idle(rig.broker), "the broker to be idle")
-    assert the_only_reminder(due_visit) == row
+    assert the_only_reminder(due_sae) == row
     assert len(rig.mailbox.messages()) == 1
 
 
 def test_a_worker_killed_between_claim_and_send_is_replaced_and_the_reminder_goes_once(
-    rig, due_visit, tmp_path
+    rig, due_sae, tmp_path
 ):
     short_claims = {"REMINDER_CLAIM_TIMEOUT_SECONDS": "3"}
     marker = tmp_path / "sending"
@@ -112,7 +126,7 @@ def test_a_worker_killed_between_claim_and_send_is_replaced_and_the_reminder_goe
     wait_until(marker.exists, "the worker to claim the reminder and start sending")
     rig.processes.kill(doomed)
 
-    row = the_only_reminder(due_visit)
+    row = the_only_reminder(due_sae)
     assert (row.status, row.attempts, row.sent_at) == (Status.PENDING, 1, None)
     assert row.claimed_at is not None
     assert rig.broker.hlen("unacked") == 1  # acks_late: the message was never acknowledged
@@ -137,13 +151,13 @@ def test_a_worker_killed_between_claim_and_send_is_replaced_and_the_reminder_goe
     assert len(rig.mailbox.messages()) == 1
 
 
-def test_a_broker_down_during_the_sweep_delays_the_reminder_until_it_is_back(rig, due_visit):
+def test_a_broker_down_during_the_sweep_delays_the_reminder_until_it_is_back(rig, due_sae):
     rig.processes.start_worker("w1")
     started = time.monotonic()
     output = rig.processes.run(SWEEP, CELERY_BROKER_URL=DEAD_BROKER)
     assert time.monotonic() - started < 20  # it gave up at once instead of blocking
     assert "Broker unavailable: 1 reminder(s) left pending" in output
-    row = the_only_reminder(due_visit)
+    row = the_only_reminder(due_sae)
     assert (row.status, row.queued_at, row.attempts) == (Status.PENDING, None, 0)
     assert rig.broker.llen("celery") == 0
 
@@ -154,7 +168,7 @@ def test_a_broker_down_during_the_sweep_delays_the_reminder_until_it_is_back(rig
 
 
 def test_a_mail_server_that_always_refuses_ends_in_failed_with_the_attempts(
-    rig, due_visit, unused_port
+    rig, due_sae, unused_port
 ):
     rig.processes.start_worker(
         "w1",
