@@ -78,7 +78,7 @@ def the_only_reminder(target) -> Notification:
     return row
 
 
-def test_a_due_visit_is_e_mailed_once_however_often_it_is_swept(rig, due_sae):
+def test_a_due_safety_reminder_is_e_mailed_once_however_often_it_is_swept(rig, due_sae):
     rig.processes.start_worker("w1")
     assert "due: 1" in rig.processes.run(SWEEP)
     row = wait_until(sent_reminder, "the reminder to be sent")
