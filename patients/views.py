@@ -196,6 +196,9 @@ def eligibility(request, pk: int):
             "can_enter": access.has_role(
                 request.user, participant.study, services.ENTRY_ROLES, participant.site
             ),
+            # record_eligibility refuses changes once enrolled: offer no form to refuse.
+            "fixed": participant.status
+            not in (ParticipantStatus.SCREENING, ParticipantStatus.SCREEN_FAILED),
             "can_sign": access.has_role(
                 request.user, participant.study, [Role.INVESTIGATOR], participant.site
             ),

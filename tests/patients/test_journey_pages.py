@@ -11,6 +11,7 @@ from tests.patients.journey_helpers import (
     MOOD_YES,
     RP_YES,
     eligible_and_confirmed,
+    enrolled_in_mood,
     mood_study,
     rp_study,
     screened,
@@ -191,3 +192,15 @@ def test_the_screening_log_pages_by_fifty_and_keeps_its_filters(rp, client_for):
     assert "status=screening&amp;page=2" in first
     second = client.get(url + "?status=screening&page=2").content.decode()
     assert len(re.findall(r'href="/participants/\d+/"', second)) == 5
+
+
+def test_an_enrolled_participants_eligibility_is_shown_read_only(db, client_for):
+    """Eligibility is fixed at enrolment: the page offers no form the service would refuse."""
+    team = enrolled_in_mood()
+    page = client_for(team["coordinator"]).get(
+        reverse("patients:eligibility", args=[team["participant"].pk])
+    )
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="answers"' not in body
+    assert "fixed at enrolment" in body
