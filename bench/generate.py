@@ -191,6 +191,7 @@ def _participants(bench: BenchStudy, n: int, rng, *, today: date, now: datetime,
         ScheduledVisit,
         VisitStatus,
     )
+    from patients.services import dose_row, visit_row
     from trials.services import phase_spec, visit_spec
 
     version = bench.version
@@ -294,19 +295,7 @@ def _participants(bench: BenchStudy, n: int, rng, *, today: date, now: datetime,
             elif slot.target_date < entry_cutoff:
                 status, actual = VisitStatus.DONE, slot.target_date
             visits.append(
-                ScheduledVisit(
-                    participant=p,
-                    protocol_version=version,
-                    definition=definitions[slot.code],
-                    code=slot.code,
-                    name=slot.name,
-                    study_day=slot.study_day,
-                    target_date=slot.target_date,
-                    window_start=slot.window_start,
-                    window_end=slot.window_end,
-                    status=status,
-                    actual_date=actual,
-                )
+                visit_row(p, version, definitions, slot, status=status, actual_date=actual)
             )
         for slot in calendar.doses:
             status = DoseStatus.PLANNED
@@ -314,19 +303,7 @@ def _participants(bench: BenchStudy, n: int, rng, *, today: date, now: datetime,
                 status = DoseStatus.CANCELLED
             elif slot.date < today:
                 status = DoseStatus.GIVEN if rng.random() < 0.95 else DoseStatus.NOT_GIVEN
-            doses.append(
-                PlannedDose(
-                    participant=p,
-                    protocol_version=version,
-                    phase=slot.phase,
-                    date=slot.date,
-                    study_day=slot.study_day,
-                    dose=slot.dose,
-                    unit=slot.unit,
-                    route=slot.route,
-                    status=status,
-                )
-            )
+            doses.append(dose_row(p, version, slot, status=status))
     ScheduledVisit.objects.bulk_create(visits, batch_size=batch)
     PlannedDose.objects.bulk_create(doses, batch_size=batch)
     _log(stdout, f"  {len(visits)} visits, {len(doses)} planned doses")

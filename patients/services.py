@@ -61,34 +61,46 @@ def _write_calendar(
 ):
     definitions = {v.code: v for v in version.visits.all()}
     ScheduledVisit.objects.bulk_create(
-        ScheduledVisit(
-            participant=participant,
-            protocol_version=version,
-            definition=definitions[slot.code],
-            code=slot.code,
-            name=slot.name,
-            study_day=slot.study_day,
-            target_date=slot.target_date,
-            window_start=slot.window_start,
-            window_end=slot.window_end,
-        )
+        visit_row(participant, version, definitions, slot)
         for slot in calendar.visits
         if (on_or_after is None or slot.target_date >= on_or_after)
         and slot.code not in skip_visit_codes
     )
     PlannedDose.objects.bulk_create(
-        PlannedDose(
-            participant=participant,
-            protocol_version=version,
-            phase=slot.phase,
-            date=slot.date,
-            study_day=slot.study_day,
-            dose=slot.dose,
-            unit=slot.unit,
-            route=slot.route,
-        )
+        dose_row(participant, version, slot)
         for slot in calendar.doses
         if (on_or_after is None or slot.date >= on_or_after) and slot.date not in skip_dose_days
+    )
+
+
+def visit_row(participant, version, definitions, slot, **fields) -> ScheduledVisit:
+    """The unsaved visit row of one calendar slot (`definitions`: the version's, by code)."""
+    return ScheduledVisit(
+        participant=participant,
+        protocol_version=version,
+        definition=definitions[slot.code],
+        code=slot.code,
+        name=slot.name,
+        study_day=slot.study_day,
+        target_date=slot.target_date,
+        window_start=slot.window_start,
+        window_end=slot.window_end,
+        **fields,
+    )
+
+
+def dose_row(participant, version, slot, **fields) -> PlannedDose:
+    """The unsaved planned-dose row of one calendar slot."""
+    return PlannedDose(
+        participant=participant,
+        protocol_version=version,
+        phase=slot.phase,
+        date=slot.date,
+        study_day=slot.study_day,
+        dose=slot.dose,
+        unit=slot.unit,
+        route=slot.route,
+        **fields,
     )
 
 
