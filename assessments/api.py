@@ -1,4 +1,4 @@
-"""API v1 for visit data capture (DESIGN.md, "API contract").
+"""API v1 for visit data capture (docs/API.md).
 
 The same services and permission layer as the pages: a participant outside the user's
 studies and sites is 404, a monitor's write is 403, bad input is 400 `{"errors": {field:

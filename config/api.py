@@ -1,4 +1,4 @@
-"""API conventions shared by every endpoint (DESIGN.md, "API contract").
+"""API conventions shared by every endpoint (docs/API.md).
 
 Validation errors are answered as 400 `{"errors": {field: [messages]}}`; 403, 404 and 409
 keep DRF's `{"detail": ...}` shape.

@@ -1,4 +1,4 @@
-"""API v1: the user's own reminders (DESIGN.md, "API contract").
+"""API v1: the user's own reminders (docs/API.md).
 
 `GET /api/v1/notifications/` → paginated `{kind, object, due, status, sent_at, ...}`,
 newest due first; `?status=pending|sent|failed` filters. A user only ever sees the

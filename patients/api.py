@@ -1,4 +1,4 @@
-"""API v1 for the participant journey (DESIGN.md, "API contract").
+"""API v1 for the participant journey (docs/API.md).
 
 Same permissions as the pages: the participant must be visible to the user (404 if not),
 the role must allow the write (403), and `arm` is absent for a blinded user.

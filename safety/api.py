@@ -1,4 +1,4 @@
-"""API v1 for adverse events (DESIGN.md, "API contract").
+"""API v1 for adverse events (docs/API.md).
 
 Same permissions as the pages: the AE's participant must be visible (404), the role must
 allow the write (403: coordinators and investigators enter, only investigators sign).
