@@ -19,16 +19,22 @@ from .models import Notification, Status
 
 @login_required
 def inbox(request):
-    """Reminders about what is coming (due today or later), then the earlier ones."""
+    """Reminders about what is coming (due today or later), then the earlier ones.
+
+    Both lists come fifty to a page, each with its own page number: a coordinator of a
+    large study has thousands of reminders coming, and the page must stay small.
+    """
     mine = Notification.objects.for_user(request.user).select_related("study", "site")
     coming = _due_from_today(mine)
-    upcoming = mine.filter(coming).order_by("due_date", "due_at", "pk")
+    upcoming = Paginator(mine.filter(coming).order_by("due_date", "due_at", "pk"), 50).get_page(
+        request.GET.get("upcoming")
+    )
     earlier = Paginator(mine.exclude(coming), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "notifications/inbox.html",
         {
-            "upcoming": list(upcoming),
+            "upcoming": upcoming,
             "earlier": earlier,
             "is_study_admin": _is_study_admin(request.user),
         },

@@ -122,3 +122,21 @@ def test_a_study_admin_sends_a_failed_reminder_again(
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == (Status.PENDING, 0)
     assert failed.pk in published
+
+
+def test_the_upcoming_reminders_come_fifty_to_a_page(cast, client_for):
+    """A coordinator of a large study has thousands of reminders coming: the page stays small."""
+    mine = Notification.objects.get(recipient=cast.coordinator)
+    first_due = timezone.localdate() + timezone.timedelta(days=1)
+    for day in range(60):
+        mine.pk = None
+        mine.due_date = first_due + timezone.timedelta(days=day)
+        mine.save()
+    client = client_for(cast.coordinator)
+
+    first = client.get(INBOX).content.decode()
+    second = client.get(INBOX, {"upcoming": 2}).content.decode()
+
+    assert first.count("data-notification=") == 50 + 1  # 50 upcoming, 1 earlier
+    assert second.count("data-notification=") == 10 + 1
+    assert "?upcoming=2" in first
