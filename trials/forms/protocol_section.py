@@ -17,7 +17,17 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from trials.protocol_validation import NodeReader, join, value_node
 
 from .expressions import ExpressionError, ItemType, Ref, check, dependency_order, parse
-from .spec import MISSING_CODES, SEVERITIES, CheckSpec, FormSpec, GroupSpec, ItemSpec, Text
+from .spec import (
+    ITEM_OPTIONAL_KEYS,
+    ITEM_REQUIRED_KEYS,
+    MISSING_CODES,
+    SEVERITIES,
+    CheckSpec,
+    FormSpec,
+    GroupSpec,
+    ItemSpec,
+    Text,
+)
 
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
 _NUMERIC = (ItemType.INTEGER, ItemType.DECIMAL)
@@ -137,24 +147,9 @@ def _expression(r: NodeReader, node: Node, path: str) -> str | None:
     return text
 
 
-_ITEM_OPTIONAL = (
-    "help",
-    "precision",
-    "max_length",
-    "unit",
-    "codes",
-    "required",
-    "range",
-    "soft_range",
-    "show_if",
-    "calc",
-    "missing",
-)
-
-
 def _item(r: NodeReader, node: Node, path: str) -> ItemSpec | None:
     before = r.count()
-    f = r.mapping(node, path, ("code", "label", "type"), _ITEM_OPTIONAL)
+    f = r.mapping(node, path, ITEM_REQUIRED_KEYS, ITEM_OPTIONAL_KEYS)
     if f is None:
         return None
     kind = f.get("type", r.choice, choices=_ITEM_TYPES, what="item type")

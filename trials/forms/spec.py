@@ -186,10 +186,9 @@ def _canonical(value: Any) -> Any:
 # Plain data: the protocol file's shape. Keys at their default are left out, so the data of a
 # form reads like the file it came from. Decimals stay Decimals (the caller serialises them).
 
-_ITEM_KEYS = (
-    "code",
-    "label",
-    "type",
+#: An item's keys in the protocol file, in the order they are written back.
+ITEM_REQUIRED_KEYS = ("code", "label", "type")
+ITEM_OPTIONAL_KEYS = (
     "help",
     "precision",
     "max_length",
@@ -207,7 +206,7 @@ _ITEM_KEYS = (
 def item_to_data(item: ItemSpec) -> dict:
     data: dict[str, Any] = {}
     defaults = ItemSpec(code="", label=Text(""), type=ItemType.TEXT)
-    for key in _ITEM_KEYS:
+    for key in ITEM_REQUIRED_KEYS + ITEM_OPTIONAL_KEYS:
         value = getattr(item, key)
         if key not in ("code", "label", "type") and value == getattr(defaults, key):
             continue
