@@ -51,6 +51,27 @@ class Channel(models.TextChoices):
     INBOX = "inbox", _("In-app only (no e-mail address)")
 
 
+def delivery_constraints(prefix: str) -> list[models.CheckConstraint]:
+    """The delivery rules an outbox row and a digest share: a sent one has its sent time, a
+    failed one its failure time, and a claim is a time and a token together (the claim's
+    conditional UPDATE sets both, and expiry clears both)."""
+    return [
+        models.CheckConstraint(
+            condition=~Q(status="sent") | Q(sent_at__isnull=False),
+            name=f"{prefix}_sent_has_sent_at",
+        ),
+        models.CheckConstraint(
+            condition=~Q(status="failed") | Q(failed_at__isnull=False),
+            name=f"{prefix}_failed_has_failed_at",
+        ),
+        models.CheckConstraint(
+            condition=Q(claimed_at__isnull=True, claim_token__isnull=True)
+            | Q(claimed_at__isnull=False, claim_token__isnull=False),
+            name=f"{prefix}_claim_has_time_and_token",
+        ),
+    ]
+
+
 class Digest(models.Model):
     """One e-mail listing a recipient's routine reminders of one study for one local day.
 
@@ -85,19 +106,7 @@ class Digest(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "study", "day"], name="digest_once_per_recipient_study_day"
             ),
-            models.CheckConstraint(
-                condition=~Q(status="sent") | Q(sent_at__isnull=False),
-                name="digest_sent_has_sent_at",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="failed") | Q(failed_at__isnull=False),
-                name="digest_failed_has_failed_at",
-            ),
-            models.CheckConstraint(
-                condition=Q(claimed_at__isnull=True, claim_token__isnull=True)
-                | Q(claimed_at__isnull=False, claim_token__isnull=False),
-                name="digest_claim_has_time_and_token",
-            ),
+            *delivery_constraints("digest"),
         ]
         indexes = [
             # The sender's claim: pending digests only.
@@ -209,19 +218,7 @@ class Notification(models.Model):
                 name="notification_once_per_rule_recipient_object_due",
                 nulls_distinct=False,
             ),
-            models.CheckConstraint(
-                condition=~Q(status="sent") | Q(sent_at__isnull=False),
-                name="notification_sent_has_sent_at",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="failed") | Q(failed_at__isnull=False),
-                name="notification_failed_has_failed_at",
-            ),
-            models.CheckConstraint(
-                condition=Q(claimed_at__isnull=True, claim_token__isnull=True)
-                | Q(claimed_at__isnull=False, claim_token__isnull=False),
-                name="notification_claim_has_time_and_token",
-            ),
+            *delivery_constraints("notification"),
         ]
         indexes = [
             # The requeue step: pending rows only, so its cost is what is still unsent.
