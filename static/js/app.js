@@ -9,4 +9,21 @@
       window.print();
     }
   });
+
+  // A form sent back with errors: the focus goes to the first field in error (else to the
+  // form's own error message), so keyboard and screen-reader users land on what to correct.
+  function focusFirstError() {
+    var field = document.querySelector("main form .is-invalid");
+    if (!field) {
+      field = document.querySelector("main form .alert-danger, main form [role=alert]");
+      if (!field) return;
+      if (!field.hasAttribute("tabindex")) field.setAttribute("tabindex", "-1");
+    }
+    field.focus();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusFirstError);
+  } else {
+    focusFirstError();
+  }
 })();

@@ -1,0 +1,278 @@
+"""What the browser journeys share: a tab per person, and every page it reaches checked.
+
+`Journey` opens a `Tab` for a user (logged in through the log-in page, in the journey's
+language chosen through the language menu). `Tab.goto` and `Tab.seen` record each page: a
+screenshot in the artefacts folder, axe-core's serious and critical violations (a journey
+fails on any), Content-Security-Policy refusals reported by the browser, and the page's text
+and markup (so a journey can ask what a person saw on all of them, e.g. no arm). The page
+objects below hold each page's selectors, so a journey reads as what a person does.
+Selectors use names, ids, URLs and roles, never English text: each journey runs in English
+and in Chinese.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.factories import PASSWORD
+
+AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+
+# axe's impact levels that fail a journey.
+BLOCKING = ("serious", "critical")
+
+_AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " :: " + n.failureSummary),
+  }));
+}"""
+
+
+@cache
+def axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
+
+
+@dataclass
+class Seen:
+    """One page as a person saw it."""
+
+    step: str
+    url: str
+    text: str
+    html: str
+
+
+@dataclass
+class Journey:
+    browser: Browser
+    base_url: str
+    name: str
+    lang: str
+    artifacts: Path
+    tabs: list[Tab] = field(default_factory=list)
+    step_count: int = 0
+
+    def open(self, user, *, viewport=DESKTOP, password=PASSWORD) -> Tab:
+        """A fresh browser context logged in as `user`, pages in the journey's language."""
+        context = self.browser.new_context(viewport=viewport, base_url=self.base_url)
+        tab = Tab(self, context, context.new_page(), user.get_username())
+        self.tabs.append(tab)
+        LoginPage(tab).log_in(user.get_username(), password)
+        if self.lang != "en":
+            tab.choose_language(self.lang)
+        return tab
+
+    def next_step(self) -> int:
+        self.step_count += 1
+        return self.step_count
+
+    def close(self):
+        for tab in self.tabs:
+            tab.context.close()
+
+
+class Tab:
+    def __init__(self, journey: Journey, context: BrowserContext, page: Page, who: str):
+        self.journey = journey
+        self.context = context
+        self.page = page
+        self.who = who
+        self.history: list[Seen] = []
+        self.csp_refusals: list[str] = []
+        page.on("console", self._console)
+
+    def _console(self, message):
+        if "Content Security Policy" in message.text:
+            self.csp_refusals.append(f"{self.page.url}: {message.text}")
+
+    # navigation -------------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return self.journey.base_url + path
+
+    def goto(self, path: str, step: str, *, status: int = 200) -> Tab:
+        response = self.page.goto(self.url(path))
+        assert response is not None and response.status == status, (
+            f"{path}: {response and response.status}, expected {status}"
+        )
+        return self.seen(step)
+
+    def seen(self, step: str) -> Tab:
+        """Record the page now shown, screenshot it and check its accessibility."""
+        page = self.page
+        page.wait_for_load_state("load")
+        number = self.journey.next_step()
+        slug = re.sub(r"[^\w-]+", "-", step)
+        shot = f"{self.journey.name}-{self.journey.lang}-{number:02d}-{self.who}-{slug}.png"
+        page.screenshot(path=str(self.journey.artifacts / shot), full_page=True)
+        self.history.append(Seen(step, page.url, page.inner_text("body"), page.content()))
+        violations = self.axe()
+        assert not violations, f"{step} ({page.url}): axe found\n" + json.dumps(
+            violations, indent=1, ensure_ascii=False
+        )
+        assert not self.csp_refusals, self.csp_refusals
+        return self
+
+    def axe(self) -> list[dict]:
+        """axe-core's serious and critical violations on the page shown."""
+        if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
+            # Evaluated by the browser's debugging protocol, which the page's CSP does not
+            # govern (a <script> tag of it would be refused: script-src 'self').
+            self.page.evaluate(axe_source())
+        violations = self.page.evaluate(_AXE_RUN)
+        return [v for v in violations if v["impact"] in BLOCKING]
+
+    def submit(self, step: str, button: str = 'button[type="submit"]', *, form=None) -> Tab:
+        """Press a form's submit button and record the page the answer shows."""
+        scope = form if form is not None else self.page.locator("main")
+        with self.page.expect_navigation():
+            scope.locator(button).first.click()
+        return self.seen(step)
+
+    # forms ------------------------------------------------------------------------------
+    def field(self, name: str):
+        return self.page.locator(f'main [name="{name}"]')
+
+    def fill(self, **values) -> Tab:
+        for name, value in values.items():
+            element = self.field(name)
+            tag = element.first.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
+            if tag.startswith("select"):
+                element.select_option(str(value))
+            elif tag.endswith(":radio"):
+                self.page.locator(f'main [name="{name}"][value="{value}"]').check()
+            elif tag.endswith(":checkbox"):
+                element.set_checked(bool(value))
+            else:
+                element.fill(str(value))
+        return self
+
+    def value(self, name: str) -> str:
+        return self.field(name).first.input_value()
+
+    def errors(self) -> list[str]:
+        """The names of the fields that show an error message next to them."""
+        return self.page.eval_on_selector_all(
+            "main .is-invalid[name]", "els => els.map(e => e.name)"
+        )
+
+    def focused_name(self) -> str | None:
+        return self.page.evaluate("() => document.activeElement && document.activeElement.name")
+
+    # the person -------------------------------------------------------------------------
+    def choose_language(self, code: str):
+        self.page.locator("nav .dropdown-toggle").last.click()
+        with self.page.expect_navigation():
+            choice = f'nav form:has(input[name="language"][value="{code}"]) button'
+            self.page.locator(choice).click()
+        expect(self.page.locator("html")).to_have_attribute("lang", code)
+        self.seen(f"language-{code}")
+
+    def everything_seen(self) -> str:
+        return "\n".join(seen.text + "\n" + seen.html for seen in self.history)
+
+    def has_no_horizontal_scroll(self) -> bool:
+        return self.page.evaluate(
+            "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+
+
+class LoginPage:
+    def __init__(self, tab: Tab):
+        self.tab = tab
+
+    def log_in(self, username: str, password: str):
+        tab = self.tab
+        tab.goto("/accounts/login/", "login")
+        tab.fill(username=username, password=password)
+        tab.submit("home")
+
+
+class ScreeningLog:
+    """The study's screening log and its new-screening form (patients)."""
+
+    def __init__(self, tab: Tab, study_code: str):
+        self.tab = tab
+        self.path = f"/participants/studies/{study_code}/"
+
+    def open(self) -> ScreeningLog:
+        self.tab.goto(self.path, "screening-log")
+        return self
+
+    def new_screening(self, **values) -> Tab:
+        tab = self.tab
+        with tab.page.expect_navigation():
+            tab.page.locator(f'main a[href="{self.path}new/"]').click()
+        tab.seen("new-screening")
+        tab.fill(**values)
+        return tab.submit("screened-to-eligibility")
+
+
+class ParticipantPage:
+    """A participant's page: header, consents, visit grid, dose calendar, panels."""
+
+    def __init__(self, tab: Tab, pk: int):
+        self.tab = tab
+        self.pk = pk
+        self.path = f"/participants/{pk}/"
+
+    def open(self, step="participant") -> ParticipantPage:
+        self.tab.goto(self.path, step)
+        return self
+
+    def visits(self) -> list[str]:
+        return self.tab.page.eval_on_selector_all(
+            "main tr[data-visit]", "rows => rows.map(r => r.dataset.visit)"
+        )
+
+    def dose_cells(self) -> int:
+        return self.tab.page.locator("main td[data-state]").count()
+
+    def subject_id(self) -> str:
+        return self.tab.page.locator("#participant-header h1").inner_text().strip()
+
+
+class EligibilityPage:
+    def __init__(self, tab: Tab, pk: int):
+        self.tab = tab
+        self.path = f"/participants/{pk}/eligibility/"
+
+    def open(self, step="eligibility") -> EligibilityPage:
+        self.tab.goto(self.path, step)
+        return self
+
+    def answer(self, assessed_on: str, answers: dict) -> Tab:
+        self.tab.fill(assessed_on=assessed_on, **{f"c_{c}": v for c, v in answers.items()})
+        return self.tab.submit("eligibility-answered", 'button[name="answers"]')
+
+    def sign(self, password: str) -> Tab:
+        self.tab.fill(password=password)
+        return self.tab.submit("eligibility-signed", 'button[name="sign"]')
+
+    def is_eligible(self) -> bool:
+        return "alert-success" in (self.tab.page.locator("#verdict").get_attribute("class") or "")
+
+    def is_signed(self) -> bool:
+        return self.tab.page.locator("#signature-status .text-warning").count() == 0
+
+
+class EnrolPage:
+    def __init__(self, tab: Tab, pk: int):
+        self.tab = tab
+        self.path = f"/participants/{pk}/enrol/"
+
+    def enrol(self, consent_date: str, baseline_date: str) -> Tab:
+        self.tab.goto(self.path, "enrol")
+        self.tab.fill(consent_date=consent_date, baseline_date=baseline_date)
+        return self.tab.submit("enrolled")
