@@ -276,3 +276,81 @@ class EnrolPage:
         self.tab.goto(self.path, "enrol")
         self.tab.fill(consent_date=consent_date, baseline_date=baseline_date)
         return self.tab.submit("enrolled")
+
+
+class VisitPage:
+    """One visit of a participant: its facts and its forms (assessments)."""
+
+    def __init__(self, tab: Tab, pk: int, code: str):
+        self.tab = tab
+        self.pk = pk
+        self.code = code
+        self.path = f"/capture/participants/{pk}/visits/{code}/"
+
+    def open_from_participant(self) -> VisitPage:
+        """Follow the visit's link in the participant page's visit grid."""
+        with self.tab.page.expect_navigation():
+            self.tab.page.locator(f'#visit-grid tr[data-visit="{self.code}"] a').first.click()
+        self.tab.seen(f"visit-{self.code}")
+        return self
+
+    def form_status(self, form_code: str) -> str:
+        return self.tab.page.locator(f'#visit-forms tr[data-form="{form_code}"]').get_attribute(
+            "data-status"
+        )
+
+    def open_form(self, form_code: str) -> FormPage:
+        with self.tab.page.expect_navigation():
+            self.tab.page.locator(f'#visit-forms tr[data-form="{form_code}"] a.form-status').click()
+        self.tab.seen(f"form-{self.code}-{form_code}")
+        return FormPage(self.tab, self.pk, self.code, form_code)
+
+
+class FormPage:
+    """A visit's form: an instrument, a Treg panel or a steroid dose."""
+
+    def __init__(self, tab: Tab, pk: int, code: str, form_code: str):
+        self.tab = tab
+        self.form_code = form_code
+        self.path = f"/capture/participants/{pk}/visits/{code}/forms/{form_code}/"
+
+    def open(self, step: str | None = None) -> FormPage:
+        self.tab.goto(self.path, step or f"form-{self.form_code}")
+        return self
+
+    def save(self, step: str, **values) -> Tab:
+        self.tab.fill(**values)
+        return self.tab.submit(step, form=self.tab.page.locator("#capture-form"))
+
+    def saved(self) -> bool:
+        """The save went through: the browser left the form for the visit page."""
+        return not self.tab.page.url.endswith(self.path)
+
+    def asks_to_confirm(self) -> list[str]:
+        return self.tab.page.eval_on_selector_all(
+            'main input[type="checkbox"][name^="confirm_"]', "els => els.map(e => e.name)"
+        )
+
+    def has_conflict(self) -> bool:
+        return self.tab.page.locator("#conflict").count() == 1
+
+    def inputs_enabled(self) -> int:
+        return self.tab.page.locator(
+            "main input:not([type=hidden]):enabled, main select:enabled, main textarea:enabled"
+        ).count()
+
+
+class DosePage:
+    """One planned dose and what was given (assessments)."""
+
+    def __init__(self, tab: Tab, pk: int, dose_pk: int):
+        self.tab = tab
+        self.path = f"/capture/participants/{pk}/doses/{dose_pk}/"
+
+    def open(self) -> DosePage:
+        self.tab.goto(self.path, "dose")
+        return self
+
+    def save(self, step: str, **values) -> Tab:
+        self.tab.fill(**values)
+        return self.tab.submit(step, form=self.tab.page.locator("#dose-form"))
