@@ -141,17 +141,17 @@ class Tab:
         return self.seen(step)
 
     # forms ------------------------------------------------------------------------------
-    def field(self, name: str):
-        return self.page.locator(f'main [name="{name}"]')
+    def field(self, name: str, within: str = "main"):
+        return self.page.locator(f'{within} [name="{name}"]')
 
-    def fill(self, **values) -> Tab:
+    def fill(self, within: str = "main", **values) -> Tab:
         for name, value in values.items():
-            element = self.field(name)
+            element = self.field(name, within)
             tag = element.first.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
             if tag.startswith("select"):
                 element.select_option(str(value))
             elif tag.endswith(":radio"):
-                self.page.locator(f'main [name="{name}"][value="{value}"]').check()
+                self.page.locator(f'{within} [name="{name}"][value="{value}"]').check()
             elif tag.endswith(":checkbox"):
                 element.set_checked(bool(value))
             else:
@@ -178,6 +178,37 @@ class Tab:
             self.page.locator(choice).click()
         expect(self.page.locator("html")).to_have_attribute("lang", code)
         self.seen(f"language-{code}")
+
+    def post(self, path: str, step: str, data: dict | None = None, *, status: int) -> Tab:
+        """Send a form to `path` from this page, as a crafted page would (with the CSRF
+        token), to see the answer to a write the page itself does not offer."""
+        token = next(c["value"] for c in self.context.cookies() if c["name"] == "csrftoken")
+        fields = {"csrfmiddlewaretoken": token, **(data or {})}
+        with self.page.expect_navigation() as navigation:
+            self.page.evaluate(
+                """([action, fields]) => {
+                  const form = document.createElement("form");
+                  form.method = "post"; form.action = action;
+                  for (const [name, value] of Object.entries(fields)) {
+                    const input = document.createElement("input");
+                    input.type = "hidden"; input.name = name; input.value = value;
+                    form.appendChild(input);
+                  }
+                  document.body.appendChild(form); form.submit();
+                }""",
+                [self.url(path), fields],
+            )
+        assert navigation.value.status == status, f"{path}: {navigation.value.status}"
+        return self.seen(step)
+
+    def is_styled_error_page(self) -> bool:
+        """The app's own page (navigation, main landmark, a heading), not a bare message."""
+        page = self.page
+        return (
+            page.locator("nav.navbar-app").count() == 1
+            and page.locator("main#main h1").count() == 1
+            and page.locator("main .alert").count() >= 1
+        )
 
     def everything_seen(self) -> str:
         return "\n".join(seen.text + "\n" + seen.html for seen in self.history)
@@ -354,3 +385,33 @@ class DosePage:
     def save(self, step: str, **values) -> Tab:
         self.tab.fill(**values)
         return self.tab.submit(step, form=self.tab.page.locator("#dose-form"))
+
+
+class AdverseEventPages:
+    """Reporting an adverse event, its page, the investigator's review queue (safety)."""
+
+    def __init__(self, tab: Tab):
+        self.tab = tab
+
+    def report(self, participant_pk: int, step: str, **values) -> Tab:
+        self.tab.goto(f"/safety/participants/{participant_pk}/adverse-events/new/", "ae-new")
+        self.tab.fill(**values)
+        return self.tab.submit(step)
+
+    def review_queue(self, study_code: str) -> AdverseEventPages:
+        self.tab.goto(f"/safety/studies/{study_code}/review-queue/", "review-queue")
+        return self
+
+    def open_from_queue(self, ae_pk: int) -> AdverseEventPages:
+        with self.tab.page.expect_navigation():
+            self.tab.page.locator(f'main a[href="/safety/adverse-events/{ae_pk}/"]').first.click()
+        self.tab.seen("ae-to-review")
+        return self
+
+    def sign(self, password: str) -> Tab:
+        self.tab.fill(within="#sign-form", confirm=True, password=password)
+        return self.tab.submit("ae-signed", form=self.tab.page.locator("#sign-form"))
+
+    def review_state(self) -> str:
+        classes = self.tab.page.locator("#review-state").get_attribute("class") or ""
+        return "reviewed" if "text-bg-success" in classes else "awaiting"
