@@ -21,9 +21,27 @@
     }
     field.focus();
   }
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", focusFirstError);
-  } else {
+
+  // A wide table scrolls inside its .table-responsive box on a small screen; the box then
+  // takes the keyboard focus so that it can be scrolled with the arrow keys (WCAG 2.1.1).
+  function scrollableTablesFocusable() {
+    document.querySelectorAll(".table-responsive").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth) {
+        box.setAttribute("tabindex", "0");
+      } else if (box.getAttribute("tabindex") === "0") {
+        box.removeAttribute("tabindex");
+      }
+    });
+  }
+
+  function ready() {
+    scrollableTablesFocusable();
     focusFirstError();
   }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
+  }
+  window.addEventListener("resize", scrollableTablesFocusable);
 })();
