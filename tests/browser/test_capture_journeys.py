@@ -103,4 +103,9 @@ def test_bad_input_soft_checks_and_a_stale_save(journey, lang, enrolled):
     theirs.save("steroid-ivy-stale", mg_per_day="30", reason_for_change="Lab letter")
     assert theirs.has_conflict() and not theirs.saved()
     assert ivy.value("mg_per_day") == "30"
-    assert SteroidDose.objects.get(scheduled_visit__code="W4").mg_per_day == 40
+    saved = SteroidDose.objects.get(scheduled_visit__code="W4")
+    assert saved.mg_per_day == 40
+    # The live server's writes reach the audit trail with who and why.
+    ivy.goto(f"/audit/assessments.steroiddose/{saved.pk}/", "steroid-audit-trail")
+    trail = ivy.history[-1].text
+    assert "Transcription" in trail and "cora" in trail
