@@ -1,4 +1,4 @@
-"""Chromium through the pages: one browser for the session, a context per person.
+"""Chromium through the pages: one browser for the run of browser tests, a context per person.
 
 Debian's Chromium (/usr/bin/chromium, installed by `make test`) is driven by Playwright's
 sync API against pytest-django's live server; Playwright never downloads a browser. Every
@@ -20,31 +20,72 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(settings.BASE_DIR) / "var" / "test-artifacts"
 
 
+class _Chromium:
+    """Started by the first browser test, stopped after the last one in a row.
+
+    While Playwright runs, its event loop counts as running in this thread, and Django then
+    refuses ORM calls unless DJANGO_ALLOW_ASYNC_UNSAFE is set (the tests' own ORM calls are
+    synchronous). Neither may outlive the browser tests: later tests would see that loop,
+    and subprocesses they start (manage.py check --deploy) that variable.
+    """
+
+    def __init__(self):
+        self.playwright = None
+        self.browser = None
+        self.previous_env = None
+
+    def get(self):
+        if self.browser is None:
+            self.previous_env = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
+            self.playwright = sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox"], headless=True
+            )
+        return self.browser
+
+    def stop(self):
+        if self.browser is None:
+            return
+        try:
+            self.browser.close()
+            self.playwright.stop()
+        finally:
+            self.browser = self.playwright = None
+            if self.previous_env is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = self.previous_env
+
+
+_chromium = _Chromium()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the test's own fixtures are torn down: stop the browser unless a browser test
+    comes next."""
+    result = yield
+    if nextitem is None or nextitem.get_closest_marker("browser") is None:
+        _chromium.stop()
+    return result
+
+
 @pytest.fixture(scope="session")
-def browser():
-    # Playwright's sync API keeps an event loop running in this thread, and Django refuses
-    # ORM calls from a thread with a running loop; the tests' own ORM calls are synchronous.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
+def _artifacts():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for old in ARTIFACTS.glob("*.png"):  # this run's screenshots only
         old.unlink()
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox"], headless=True
-            )
-            yield chromium
-            chromium.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    return ARTIFACTS
 
 
 @pytest.fixture
-def journey(request, browser, live_server, transactional_db):
+def browser(_artifacts):
+    return _chromium.get()
+
+
+@pytest.fixture
+def journey(request, browser, live_server, transactional_db, _artifacts):
     """Open tabs as people in one language; every page they reach is checked.
 
     The journey's name is the test's, with the language taken from its `lang` parameter.
@@ -52,6 +93,6 @@ def journey(request, browser, live_server, transactional_db):
     callspec = getattr(request.node, "callspec", None)
     lang = callspec.params.get("lang", "en") if callspec else "en"
     name = re.sub(r"^test_", "", request.node.originalname)
-    journey = Journey(browser, live_server.url, name=name, lang=lang, artifacts=ARTIFACTS)
+    journey = Journey(browser, live_server.url, name=name, lang=lang, artifacts=_artifacts)
     yield journey
     journey.close()

@@ -83,6 +83,7 @@ def test_a_blinded_coordinator_never_sees_an_arm(journey, lang, transactional_db
     an_adverse_event(p, mood["investigator"])
     carla = journey.open(mood["coordinator"])
 
+    carla.goto("/", "home")
     carla.goto(f"/studies/{p.study.code}/", "study")
     carla.goto(f"/studies/{p.study.code}/protocol/", "protocol")
     carla.goto(f"/participants/studies/{p.study.code}/", "screening-log")
