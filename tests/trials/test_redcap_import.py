@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from assessments.instruments.phq9 import PHQ9
 from tests.trials.helpers_forms import with_forms
@@ -400,3 +401,63 @@ def test_a_projects_record_identifier_is_left_out_with_a_note():
     )
     assert [item.code for item in imported.forms[0].items] == ["age"]
     assert imported.notes[0].field == "record_id"
+
+
+# -- The command ---------------------------------------------------------------------------
+
+PHQ9_PATH = Path(__file__).parent / "data" / "redcap-phq9.csv"
+
+
+def test_the_command_prints_the_forms_section_and_the_notes():
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "import_redcap_dictionary", str(PHQ9_PATH), "--code", "PHQ9X", stdout=out, stderr=err
+    )
+    (form,) = parse_protocol(with_forms(out.getvalue())).forms
+    assert form.code == "PHQ9X"
+    assert f"{PHQ9_PATH}: row 2 (phq_intro): A descriptive field" in err.getvalue()
+
+
+def test_the_command_writes_the_yaml_to_a_file(tmp_path):
+    target = tmp_path / "forms.yaml"
+    out = io.StringIO()
+    call_command(
+        "import_redcap_dictionary",
+        str(PHQ9_PATH),
+        "--output",
+        str(target),
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    assert target.read_text(encoding="utf-8").startswith("forms:\n")
+    assert "Wrote patient_health_questionnaire_9" in out.getvalue()
+
+
+def test_the_command_refuses_a_dictionary_with_each_problem_and_its_row(tmp_path):
+    source = tmp_path / "bad.csv"
+    source.write_text(
+        dictionary(
+            {"name": "a", "type": "image", "label": "A"},
+            {"name": "b", "type": "radio", "label": "B", "choices": "1, X | 1, Y"},
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError) as caught:
+        call_command("import_redcap_dictionary", str(source), stdout=io.StringIO())
+    assert str(caught.value).splitlines() == [
+        "Nothing was imported.",
+        f"{source}: row 2 (a): Unknown field type 'image'.",
+        f"{source}: row 3 (b): The choice code '1' is used twice.",
+    ]
+
+
+def test_the_command_refuses_a_built_in_forms_code():
+    with pytest.raises(CommandError, match="PHQ9 is a built-in form's code"):
+        call_command(
+            "import_redcap_dictionary",
+            str(PHQ9_PATH),
+            "--code",
+            "PHQ9",
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
