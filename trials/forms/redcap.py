@@ -53,7 +53,7 @@ from .expressions import (
     Unary,
     parse,
 )
-from .redcap_import import looks_like_unit
+from .redcap_fields import looks_like_unit
 from .redcap_logic import LogicError, translate_logic, unparse
 from .spec import FormSpec, ItemSpec, Text, is_direct_group
 
