@@ -179,6 +179,10 @@ def form_library(request, code: str):
     )
 
 
+#: A REDCap dictionary of a large project is well under a megabyte; a bigger upload is not one.
+MAX_DICTIONARY_BYTES = 5 * 1024 * 1024
+
+
 class DictionaryImportForm(forms.Form):
     dictionary = forms.FileField(
         label=_("REDCap data dictionary (CSV)"),
@@ -200,6 +204,15 @@ class DictionaryImportForm(forms.Form):
             "the REDCap form name."
         ),
     )
+
+    def clean_dictionary(self):
+        upload = self.cleaned_data["dictionary"]
+        if upload.size > MAX_DICTIONARY_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)s MB: it is not a data dictionary.")
+                % {"mb": MAX_DICTIONARY_BYTES // (1024 * 1024)}
+            )
+        return upload
 
 
 @login_required

@@ -461,3 +461,26 @@ def test_the_command_refuses_a_built_in_forms_code():
             stdout=io.StringIO(),
             stderr=io.StringIO(),
         )
+
+
+@pytest.mark.parametrize(
+    ("logic", "expected"),
+    [
+        ("(" * 400 + "[n]" + ")" * 400, "too complex"),
+        ("-" * 900 + "[n] > 1", "too complex"),
+        ("[n] + " * 400 + "1 > 2", "at most 2000 characters"),
+    ],
+)
+def test_hostile_logic_is_refused_not_a_crash(logic, expected):
+    text = dictionary(
+        {"name": "n", "type": "text", "label": "N", "validation": "integer"},
+        {"name": "x", "type": "text", "label": "X", "branching": logic},
+    )
+    ((row, field, message),) = refusals(text)
+    assert (row, field) == (3, "x")
+    assert expected in message
+
+
+def test_a_file_the_csv_reader_cannot_read_is_refused():
+    header = dictionary().splitlines()[0]
+    assert "not readable CSV" in refusals(header + '\n"' + "x" * 200_000 + '"\n')[0][2]

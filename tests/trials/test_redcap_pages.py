@@ -138,6 +138,14 @@ def test_a_built_in_code_and_a_file_that_is_not_text_are_refused(study, sam, cli
     assert response.context["form"].errors["dictionary"] == ["The file is not UTF-8 text."]
 
 
+def test_an_upload_too_large_to_be_a_dictionary_is_refused(study, sam, client_for, monkeypatch):
+    monkeypatch.setattr("trials.views.MAX_DICTIONARY_BYTES", 100)
+    response = upload(client_for(sam), PHQ9_CSV)
+    assert response.context["form"].errors["dictionary"] == [
+        "The file is larger than 0 MB: it is not a data dictionary."
+    ]
+
+
 def test_the_pages_need_no_inline_script_or_style(versions, sam, client_for):
     client = client_for(sam)
     for html in (

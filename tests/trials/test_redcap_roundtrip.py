@@ -45,6 +45,7 @@ def test_the_vitals_form_of_the_amended_protocol_comes_back_with_its_translation
     (vitals,) = parse_protocol(VITALS_FILE).forms
     assert dict(vitals.item("WEIGHT").label.translations)["zh-hans"] == "体重"
     comes_back([vitals])
+    assert import_dictionary(dictionary_csv([vitals])).forms == (vitals,)
 
 
 def test_forms_with_groups_checks_and_branching_come_back_together():

@@ -54,7 +54,7 @@ from .expressions import (
     parse,
 )
 from .redcap_fields import looks_like_unit
-from .redcap_logic import LogicError, translate_logic, unparse
+from .redcap_logic import LogicError, translate_logic
 from .spec import FormSpec, ItemSpec, Text, is_direct_group
 
 COLUMNS = (
@@ -173,7 +173,7 @@ def _reads_back(redcap: str, text: str, names: dict[str, str], types) -> bool:
     """Whether the importer reads `redcap` back as exactly `text` (else a tag keeps it)."""
     fields = {name: (code, types[code]) for code, name in names.items()}
     try:
-        return unparse(translate_logic(redcap, fields)) == text
+        return translate_logic(redcap, fields) == text
     except LogicError:
         return False
 

@@ -175,7 +175,14 @@ def _header_keys(header: list[str]) -> list[str] | None:
 
 
 def read_rows(text: str, problems: list[Problem]) -> list[Row]:
-    records = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        records = list(reader)
+    except csv.Error as exc:  # e.g. a cell beyond the csv module's size limit
+        problems.append(
+            Problem(reader.line_num, "", _("This is not readable CSV: %(error)s") % {"error": exc})
+        )
+        return []
     if not records:
         problems.append(Problem(None, "", _("The file is empty.")))
         return []

@@ -37,7 +37,7 @@ from trials.protocol_validation import CODE_PATTERN, NodeReader
 from .expressions import ExpressionError, check, dependency_order, parse
 from .protocol_section import read_form, scope
 from .redcap_fields import FIELD_NAME, Field, Problem, Row, RowReader, read_rows
-from .redcap_logic import LogicError, parse_logic, translate_logic, unparse
+from .redcap_logic import LogicError, parse_logic, translate_logic
 from .spec import CheckSpec, FormSpec, GroupSpec, Text
 
 __all__ = [
@@ -223,7 +223,7 @@ class _FormReader:
             return None  # it reads a field refused on its own row: that row says why
         fields = {f.row["name"]: (f.item.code, f.item.type) for f in self.fields_of_form}
         try:
-            return unparse(translate_logic(text, fields))
+            return translate_logic(text, fields)
         except LogicError as exc:
             self.refuse(
                 read.row,

@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from .expressions import (
+    MAX_LENGTH,
     Binary,
     BoolOp,
     Call,
@@ -386,20 +387,24 @@ class _Converter:
 def parse_logic(text: str):
     """REDCap logic read as it is written (a raw tree), or LogicError: what is wrong in it
     whatever the fields' types (syntax, another event, an unknown function)."""
+    if len(text) > MAX_LENGTH:  # the registry's own limit: hostile text cannot exhaust the stack
+        raise LogicError(
+            _("An expression is at most %(max)s characters long.") % {"max": MAX_LENGTH}
+        )
     try:
         return _Parser(text).parse()
     except RecursionError:
         raise LogicError(_("The expression is too complex.")) from None
 
 
-def translate_logic(text: str, fields: Mapping[str, tuple[str, ItemType]]) -> Node:
-    """The registry's tree for REDCap logic, or LogicError.
+def translate_logic(text: str, fields: Mapping[str, tuple[str, ItemType]]) -> str:
+    """The registry's expression for REDCap logic, or LogicError.
 
     `fields` maps each REDCap variable name the logic may use to its item code and type.
     The result is not type-checked yet: `expressions.check` does that, as for any file.
     """
     try:
-        return _Converter(fields).value(parse_logic(text))
+        return unparse(_Converter(fields).value(parse_logic(text)))
     except ExpressionError as exc:  # a node the registry refuses to build (e.g. a bad code)
         raise LogicError(str(exc)) from None
     except RecursionError:
