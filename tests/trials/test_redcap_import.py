@@ -362,7 +362,7 @@ def test_every_problem_of_the_file_is_reported_at_once_with_its_row():
         ({"type": "text", "min": "2020-01-01", "max": "today"}, "only numbers have ranges"),
         ({"type": "file"}, "A file field has no equivalent."),
         ({"type": "radio"}, "needs its choices"),
-        ({"type": "text", "branching": "[n] > 'x'"}, "show_if"),
+        ({"type": "text", "branching": "[n] > 'x'"}, "reads as \"n > 'x'\", which is refused"),
         ({"type": "checkbox", "choices": "1, A", "branching": "[x] = 1"}, "checkbox"),
     ],
 )
@@ -385,6 +385,37 @@ def test_a_field_of_another_form_cannot_be_read():
     assert refusals(text) == [
         (3, "m", "Branching logic refers to [n] of the form a: a form reads only its own items.")
     ]
+
+
+def test_a_calculation_depending_on_itself_is_refused_on_its_row():
+    text = dictionary(
+        {"name": "n", "type": "text", "label": "N", "validation": "integer"},
+        {"name": "a", "type": "calc", "label": "A", "choices": "[b] + 1"},
+        {"name": "b", "type": "calc", "label": "B", "choices": "[a] + [n]"},
+    )
+    ((row, field, message),) = refusals(text)
+    assert (row, field) == (3, "a")
+    assert "depends on itself" in message
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [
+        '@IL2-FORM={"code": "F", "name": 5}',
+        '@IL2-GROUP={"code": "G", "name": ["x"]}',
+        '@IL2-CHECK={"id": "R", "rule": "n > 1", "message": {"en": 1}}',
+        "@IL2-CODES=[[1, 2]]",
+        "@IL2-LABEL=[]",
+        '@IL2-GROUP={"code": "G", "key": "n"}',
+    ],
+)
+def test_a_hand_edited_il2_tag_of_the_wrong_shape_is_refused(annotation):
+    text = dictionary(
+        {"name": "n", "type": "radio", "label": "N", "choices": "1, A", "annotation": annotation}
+    )
+    ((row, field, message),) = refusals(text)
+    assert (row, field) == (2, "n")
+    assert message.startswith("@IL2-")
 
 
 def test_a_file_that_is_not_a_data_dictionary_is_refused_on_its_first_row():

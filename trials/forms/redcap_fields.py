@@ -18,7 +18,16 @@ from django.utils.translation import gettext as _
 from .expressions import ExpressionError, ItemType, Ref
 from .spec import MISSING_CODES, ItemSpec, Text
 
-__all__ = ["FIELD_NAME", "Field", "Problem", "Row", "RowReader", "looks_like_unit", "read_rows"]
+__all__ = [
+    "FIELD_NAME",
+    "Field",
+    "Problem",
+    "Row",
+    "RowReader",
+    "is_text",
+    "looks_like_unit",
+    "read_rows",
+]
 
 #: REDCap's columns, by a short key, and how each header starts once reduced to letters
 #: (REDCap versions word some headers slightly differently: "Branching Logic (Show field
@@ -158,6 +167,15 @@ def _read_tags(text: str) -> list[tuple[str, object]]:
     return tags
 
 
+def is_text(value) -> bool:
+    """Whether a tag's JSON value is a label: a text or a {language: text} map."""
+    return isinstance(value, str) or (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    )
+
+
 def looks_like_unit(note: str) -> bool:
     return bool(_UNIT.fullmatch(note))
 
@@ -249,9 +267,7 @@ class RowReader:
         data = self.row.tag(tag)
         if data is None:
             return Text.of(plain) if plain else None
-        if isinstance(data, str) or (
-            isinstance(data, dict) and data and all(isinstance(v, str) for v in data.values())
-        ):
+        if is_text(data):
             return Text.of(data)
         self.refuse(_("@%(tag)s must be a text or a {language: text} map.") % {"tag": tag})
         return None
@@ -297,7 +313,7 @@ class RowReader:
         tagged = self.row.tag("IL2-CODES")
         if tagged is not None:
             if not isinstance(tagged, list) or not all(
-                isinstance(pair, list) and len(pair) == 2 for pair in tagged
+                isinstance(pair, list) and len(pair) == 2 and is_text(pair[1]) for pair in tagged
             ):
                 self.refuse(_("@IL2-CODES must be a list of [code, label] pairs."))
                 return ()
@@ -407,7 +423,7 @@ class RowReader:
             )
         kind, precision = self.type()
         label = self.text("IL2-LABEL", row["label"])
-        if label is None:
+        if label is None and row.tag("IL2-LABEL") is None:
             self.refuse(_("The field has no label."))
         note = row["note"]
         unit, help_text = "", None

@@ -26,6 +26,7 @@ What is deliberately left out (a descriptive field, a matrix layout, an identifi
 is reported as a note, not silently dropped.
 """
 
+import re
 from dataclasses import dataclass, replace
 
 import yaml
@@ -36,7 +37,7 @@ from trials.protocol_validation import CODE_PATTERN, NodeReader
 
 from .expressions import ExpressionError, check, dependency_order, parse
 from .protocol_section import read_form, scope
-from .redcap_fields import FIELD_NAME, Field, Problem, Row, RowReader, read_rows
+from .redcap_fields import FIELD_NAME, Field, Problem, Row, RowReader, is_text, read_rows
 from .redcap_logic import LogicError, parse_logic, translate_logic
 from .spec import CheckSpec, FormSpec, GroupSpec, Text
 
@@ -98,7 +99,11 @@ class _FormReader:
     def header(self) -> tuple[str, Text]:
         first = self.rows[0]
         data = first.tag("IL2-FORM")
-        if isinstance(data, dict) and isinstance(data.get("code"), str) and "name" in data:
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("code"), str)
+            and is_text(data.get("name"))
+        ):
             return data["code"], Text.of(data["name"])
         if data is not None:
             self.refuse(first, _('@IL2-FORM must be {"code": ..., "name": ...}.'))
@@ -129,7 +134,12 @@ class _FormReader:
                     checks.append(check_)
             group = row.tag("IL2-GROUP")
             if group is not None:
-                if not isinstance(group, dict) or not isinstance(group.get("code"), str):
+                if (
+                    not isinstance(group, dict)
+                    or not isinstance(group.get("code"), str)
+                    or not (group.get("name") is None or is_text(group["name"]))
+                    or not isinstance(group.get("key") or [], list)
+                ):
                     self.refuse(row, _('@IL2-GROUP must be {"code": ..., ...}.'))
                 else:
                     groups.append((group, []))
@@ -176,7 +186,11 @@ class _FormReader:
         )
 
     def check(self, row: Row, data) -> CheckSpec | None:
-        if not isinstance(data, dict) or not all(k in data for k in ("id", "rule", "message")):
+        if (
+            not isinstance(data, dict)
+            or not all(k in data for k in ("id", "rule", "message"))
+            or not is_text(data["message"])
+        ):
             self.refuse(row, _('@IL2-CHECK must be {"id", "rule", "message", ...}.'))
             return None
         return CheckSpec(
@@ -186,7 +200,7 @@ class _FormReader:
             severity=str(data.get("severity", "error")),
         )
 
-    def translate(self, read: Field, logic: tuple[str, str], what: str) -> str | None:
+    def translate(self, read: Field, logic: tuple[str, str], what: str, fields) -> str | None:
         source, text = logic
         if source == "ours":
             return text
@@ -221,7 +235,6 @@ class _FormReader:
             return None
         if self.failed.intersection(FIELD_NAME.findall(text)):
             return None  # it reads a field refused on its own row: that row says why
-        fields = {f.row["name"]: (f.item.code, f.item.type) for f in self.fields_of_form}
         try:
             return translate_logic(text, fields)
         except LogicError as exc:
@@ -235,8 +248,8 @@ class _FormReader:
     def expressions(self, form: FormSpec, fields: list[Field], *, complete: bool):
         """Translate and type-check each field's logic, as the protocol file would."""
         before = len(self.problems)
-        self.fields_of_form = fields
         by_code = {f.item.code: f for f in fields}
+        by_name = {f.row["name"]: (f.item.code, f.item.type) for f in fields}
         texts: dict[str, dict[str, str]] = {}
         for read in fields:
             for key, logic, what in (
@@ -244,7 +257,7 @@ class _FormReader:
                 ("calc", read.calc, _("The calculation")),
             ):
                 if logic is not None:
-                    text = self.translate(read, logic, what)
+                    text = self.translate(read, logic, what, by_name)
                     if text is None:
                         complete = False
                     else:
@@ -263,24 +276,34 @@ class _FormReader:
         for group in form.groups:
             types, codes = scope(form, group)
             for item in group.items:
-                row = by_code[item.code].row
-                for key, context in (("show_if", "show_if"), ("calc", "calc")):
+                read = by_code[item.code]
+                for key, logic, what in (
+                    ("show_if", read.show_if, _("Branching logic")),
+                    ("calc", read.calc, _("The calculation")),
+                ):
                     text = getattr(item, key)
                     if text is None:
                         continue
                     try:
                         tree = parse(text)
                         target = item.type if key == "calc" else None
-                        check(tree, types, codes=codes, context=context, target=target)
+                        check(tree, types, codes=codes, context=key, target=target)
                     except ExpressionError as exc:
-                        self.refuse(row, f"{key} {text!r}: {exc}")
+                        self.refuse(
+                            read.row,
+                            _("%(what)s %(redcap)r reads as %(ours)r, which is refused: %(error)s")
+                            % {"what": what, "redcap": logic[1], "ours": text, "error": exc},
+                        )
                         continue
                     if key == "calc":
                         calcs[item.code] = tree
         try:
             dependency_order(calcs)
         except ExpressionError as exc:
-            self.refuse(self.rows[0], str(exc))
+            # The first calculation (in row order) that takes part in the cycle.
+            named = set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", str(exc)))
+            first = next(code for code in calcs if code in named)
+            self.refuse(by_code[first].row, str(exc))
         types, codes = scope(form, None)
         for check_ in form.checks:
             try:
