@@ -28,14 +28,14 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from pghistory.models import Events
 
+from core.times import site_time
+
 #: Fields never shown in an audit trail whatever the user (secrets, not clinical data).
 ALWAYS_HIDDEN = frozenset({"password"})
 
 #: Columns that are bookkeeping, never a change anyone made: the optimistic-lock counter
 #: moves on every save and would only bury the real change under noise.
 BOOKKEEPING = frozenset({"row_version"})
-
-UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Entry:
     user: str
     reason: str
     changes: list[Change] = field(default_factory=list)
-    #: The event time in the record's site time zone, with the zone's abbreviation.
+    #: The event time in the record's site time zone, abbreviation and UTC offset (core.times).
     at_display: str = ""
     #: Full name and username, as a signature manifest names the signer.
     user_display: str = ""
@@ -109,11 +109,6 @@ def record_zone(obj: models.Model) -> ZoneInfo | None:
         if isinstance(zone, ZoneInfo):
             return zone
     return None
-
-
-def format_moment(moment: datetime, zone: ZoneInfo | None) -> str:
-    local = moment.astimezone(zone or UTC)
-    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
 
 
 class _Labeller:
@@ -215,7 +210,7 @@ class _Labeller:
             return self.plain(value, dict(f.flatchoices))
         if isinstance(f, models.DateTimeField):
             moment = value if isinstance(value, datetime) else parse_datetime(str(value))
-            return format_moment(moment, self.zone) if moment else str(value)
+            return site_time(moment, self.zone, seconds=True) if moment else str(value)
         if isinstance(f, models.DateField):
             day = value if isinstance(value, date) else parse_date(str(value))
             return day.isoformat() if day else str(value)
@@ -299,7 +294,7 @@ def history_for(obj: models.Model, *, hidden: frozenset[str] = ALWAYS_HIDDEN) ->
                     for name, old, new in event_changes
                     for change in labeller.changes(name, old, new)
                 ],
-                at_display=format_moment(event.pgh_created_at, zone),
+                at_display=site_time(event.pgh_created_at, zone, seconds=True),
                 user_display=f"{full_name} ({username})" if full_name else username,
             )
         )

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "axes",
     "pgtrigger",
     "pghistory",
+    "core",
     "audit",
     "accounts",
     "signatures",
