@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             state = "fuzzy" if entry.fuzzy else "empty"
             context = f" [{entry.msgctxt}]" if entry.msgctxt is not None else ""
             where = " ".join(entry.locations)
-            print(f"{state}{context}: {entry.msgid!r}  ({where})")
+            print(f"{state}{context}: {entry.msgid!r}  ({where})", flush=True)
         print(f"{len(missing)} of {len(entries)} messages need a translation.", file=sys.stderr)
     return 1 if missing else 0
 

@@ -184,3 +184,13 @@ def test_the_shipped_protocol_files_translate_their_forms(path):
         if text is not None and "zh-hans" not in dict(text.translations)
     ]
     assert not one_language, f"{path.name}: texts without zh-hans:\n" + "\n".join(one_language)
+
+
+def test_the_audit_trail_names_actions_and_relations_in_the_reader_s_language():
+    from audit.history import ACTIONS, field_label
+    from patients.models import Participant
+
+    with translation.override("zh-hans"):
+        assert str(ACTIONS["update"]) == "修改"
+        # A relation Django named after its field reads as the related model's name.
+        assert str(field_label(Participant._meta.get_field("study"))) == "研究"
