@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from assessments import instruments
+from core.times import site_time
 from safety.models import DeadlineKind
 from trials.models import ReminderEvent
 
@@ -35,7 +36,7 @@ class Message:
 
 
 def _when(moment: datetime, tz_name: str) -> str:
-    return f"{moment.astimezone(zone(tz_name)):%Y-%m-%d %H:%M} ({tz_name})"
+    return site_time(moment, zone(tz_name))
 
 
 def _visit(due: Due, values: dict) -> tuple[str, str, str]:
