@@ -9,6 +9,7 @@ stays in the application behind its access rules: an e-mail carries the link ins
 Dates and times are the site's, named with its time zone.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -153,20 +154,32 @@ def link_for(due: Due) -> str:
 
 
 def compose(due: Due, *, language: str) -> Message:
-    participant = due.participant
-    site = participant.site
-    values = {
-        "study": site.study.code,
-        "site": site.code,
-        "tz": site.timezone,
-        "subject": participant.subject_id or participant.screening_number,
-    }
-    link = link_for(due)
+    (message,) = compose_each([due], language=language)
+    return message
+
+
+def compose_each(dues: Iterable[Due], *, language: str) -> list[Message]:
+    """The words of many reminders in one language (a sweep writes thousands: switching the
+    language once for all of them, not once each, is part of what keeps it fast)."""
+    site_url = conf.site_url()
+    messages = []
     with translation.override(language):
-        subject, body, label = COMPOSERS[due.event](due, values)
-        footer = _("Open: %(url)s") % {"url": conf.site_url() + link}
-        body = f"{body}\n\n{footer}\n\n-- \n" + _("An automatic reminder from il2-ecrf.")
-    return Message(subject=subject[:255], body=body, label=label[:200], link=link)
+        signature = _("An automatic reminder from il2-ecrf.")
+        for due in dues:
+            participant = due.participant
+            site = participant.site
+            values = {
+                "study": site.study.code,
+                "site": site.code,
+                "tz": site.timezone,
+                "subject": participant.subject_id or participant.screening_number,
+            }
+            link = link_for(due)
+            subject, body, label = COMPOSERS[due.event](due, values)
+            footer = _("Open: %(url)s") % {"url": site_url + link}
+            body = f"{body}\n\n{footer}\n\n-- \n{signature}"
+            messages.append(Message(subject=subject[:255], body=body, label=label[:200], link=link))
+    return messages
 
 
 # Digests ----------------------------------------------------------------------------------
