@@ -3,8 +3,10 @@
 Immediate (safety) notifications are sent one by one as below. Routine ones are carried by
 their recipient's daily digest (notifications.digests), which follows the same rules.
 
-- `sweep` records what is due as notification rows, in one INSERT ... SELECT FROM unnest.
-  The unique key and ON CONFLICT DO NOTHING make it safe to run twice or twice at once; it
+- `sweep` records what is due as notification rows: it looks up which of them the outbox
+  holds already (most of them, sweep after sweep), writes the words of the others only,
+  and inserts those in one INSERT ... SELECT FROM json_to_recordset. The unique key and
+  ON CONFLICT DO NOTHING make it safe to run twice or twice at once; it
   publishes send tasks (and a digest round) only after its transaction commits, so a worker
   never looks for a row it cannot see yet.
 - `dispatch_pending` publishes a send task per pending row that nobody is working on: rows
