@@ -7,9 +7,15 @@ For each size: a fresh database on DATABASE_URL's server (`<name>_bench_<size>`,
 at the end unless --keep), migrated and filled by `bench.generate`; gunicorn with DEBUG
 off on loopback; p50 / p95 of each page over HTTP; the queries of each page (counted
 in-process with Django's test client on the same database and settings: the server is
-not changed to report them); the reminder sweep and send over the whole study and the
-enrolment of fresh participants, timed in-process. The table goes to stdout and to
-bench/results.md.
+not changed to report them); the reminder sweep over the whole study, the sending of what
+it recorded to a local SMTP sink (bench.smtp_sink: safety reminders one by one, routine
+ones in digests), and the enrolment of fresh participants, timed in-process. The table goes
+to stdout and to bench/results.md.
+
+    python -m bench.run --tasks                 # the timed tasks alone, on DATABASE_URL
+
+runs the tasks (sweep, sending, enrolment) once on a study `bench.generate` already built
+in DATABASE_URL's database, and prints their table without writing bench/results.md.
 """
 
 import argparse
@@ -159,42 +165,30 @@ def _tasks(bench) -> list[dict]:
     from bench.generate import PASSWORD
     from demo.participants import RP_ANSWERS
     from notifications.models import Notification
-    from notifications.services import send_notification, sweep
+    from notifications.services import sweep
     from patients import services
 
     rows = []
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as queries:
         result = sweep(now=timezone.now(), dispatch=False)
+    recorded = Notification.objects.pending().count()  # the generator's are all sent
     rows.append(
         {
-            "task": f"reminder sweep ({result.due} reminders due)",
+            "task": f"reminder sweep ({result.due} reminders due, {recorded} new)",
             "ms": (time.perf_counter() - started) * 1000,
             "queries": len(queries),
         }
     )
-    pending = list(Notification.objects.pending().order_by("pk").values_list("pk", flat=True))
-    started = time.perf_counter()
-    with CaptureQueriesContext(connection) as queries:
-        for pk in pending:
-            send_notification(notification_id=pk)
-    elapsed = (time.perf_counter() - started) * 1000
-    rows.append(
-        {
-            "task": f"reminder send ({len(pending)} pending, e-mail to memory)",
-            "ms": elapsed,
-            "per_item_ms": elapsed / len(pending) if pending else None,
-            "queries": len(queries) / len(pending) if pending else 0,
-        }
-    )
-
+    rows.extend(_sending())
     site, coordinator = bench.sites[0], bench.coordinators[0]
+    run = datetime.now(UTC).strftime("%H%M%S")  # --tasks may run again on the same study
     times, counts = [], []
     for n in range(10):
         participant = services.screen(
             study=bench.study,
             site=site,
-            screening_number=f"ENROL-{n + 1:03d}",
+            screening_number=f"ENROL-{run}-{n + 1:03d}",
             year_of_birth=1970,
             sex="F",
             user=coordinator,
@@ -222,6 +216,67 @@ def _tasks(bench) -> list[dict]:
             "queries": max(counts),
         }
     )
+    return rows
+
+
+def _sending() -> list[dict]:
+    """What the sweep recorded, sent to a local SMTP sink through Django's SMTP backend:
+    the safety reminders one by one (as their tasks do), then the routine ones as digests
+    (every recipient's hour taken as come), batch by batch over one connection each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.utils import timezone
+
+    from bench.smtp_sink import SmtpSink
+    from notifications import digests
+    from notifications.models import Notification
+    from notifications.services import send_notification
+
+    rows = []
+    with SmtpSink() as sink:
+        smtp = override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST=sink.host,
+            EMAIL_PORT=sink.port,
+            REMINDER_DIGEST_HOUR=0,
+        )
+        with smtp:
+            immediate = list(
+                Notification.objects.pending()
+                .immediate()
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                for pk in immediate:
+                    send_notification(notification_id=pk)
+            elapsed = (time.perf_counter() - started) * 1000
+            rows.append(
+                {
+                    "task": f"safety reminder send ({len(immediate)}, one by one, SMTP sink)",
+                    "ms": elapsed,
+                    "per_item_ms": elapsed / len(immediate) if immediate else None,
+                    "queries": len(queries) / len(immediate) if immediate else 0,
+                }
+            )
+            routine = Notification.objects.pending().routine().count()
+            connections = sink.connections
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                run = digests.send_digests(now=timezone.now())
+            elapsed = time.perf_counter() - started
+            sent = run.outcomes.get("sent", 0)
+            rows.append(
+                {
+                    "task": f"digest send ({sent} digests of {routine} reminders, "
+                    f"{sink.connections - connections} SMTP connection(s), "
+                    f"{sent / elapsed:.0f} digests/s)",
+                    "ms": elapsed * 1000,
+                    "per_item_ms": elapsed * 1000 / sent if sent else None,
+                    "queries": len(queries),
+                }
+            )
     return rows
 
 
@@ -342,8 +397,12 @@ def table(result: dict) -> str:
             f"| {r['page']} | {r['n']} | {_ms(r['p50'])} | {_ms(r['p95'])} | {ratio} "
             f"| {r['queries']} |"
         )
-    lines += ["", "| task | ms | queries |", "|---|---:|---:|"]
-    for t in result["tasks"]:
+    return "\n".join([*lines, "", tasks_table(result["tasks"])])
+
+
+def tasks_table(tasks: list[dict]) -> str:
+    lines = ["| task | ms | queries |", "|---|---:|---:|"]
+    for t in tasks:
         ms = _ms(t["ms"])
         if t.get("p95") is not None:
             ms += f" / {_ms(t['p95'])}"
@@ -401,9 +460,21 @@ def main(argv=None) -> None:
     parser.add_argument("--requests", type=int, default=40, help="per page, at most")
     parser.add_argument("--seconds", type=float, default=20, help="per page, at most")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument(
+        "--tasks", action="store_true", help="only the timed tasks, on DATABASE_URL"
+    )
     parser.add_argument("--measure", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.tasks:
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        django.setup()
+        from bench.generate import load_bench
+
+        print(tasks_table(_tasks(load_bench())))
+        return
     if args.measure:
         result = measure(port=args.measure, requests=args.requests, seconds=args.seconds)
         Path(args.out).write_text(json.dumps(result))

@@ -227,20 +227,18 @@ def compose_digest(*, study_code: str, day: date, rows: list[DigestLine], langua
         )
         lines = [_("Your reminders for study %(study)s on %(day)s:") % values, ""]
         lines += [f"- {KIND_LABELS[kind]}: {counts[kind]}" for kind in sorted(counts)]
+        # Translated once, not once per line: a digest may list hundreds of reminders.
+        heading = _("%(subject)s, site %(site)s (%(tz)s): %(count)d")
+        open_url = _("Open: %(url)s")
+        site_url = conf.site_url()
         for (site, tz, who), items in sorted(groups.items()):
-            lines += [
-                "",
-                _("%(subject)s, site %(site)s (%(tz)s): %(count)d")
-                % {"subject": who, "site": site, "tz": tz, "count": len(items)},
-            ]
+            lines += ["", heading % {"subject": who, "site": site, "tz": tz, "count": len(items)}]
             links = []
             for row in sorted(items, key=lambda r: (r.due_date, r.kind, r.pk)):
                 lines.append(f"  - {row.subject.removeprefix(prefix)}")
                 if row.link and row.link not in links:
                     links.append(row.link)
-            lines += [
-                f"    {_('Open: %(url)s') % {'url': conf.site_url() + link}}" for link in links
-            ]
+            lines += [f"    {open_url % {'url': site_url + link}}" for link in links]
         inbox = conf.site_url() + reverse("notifications:inbox")
         lines += ["", _("All your reminders: %(url)s") % {"url": inbox}]
         lines += ["", "-- ", _("A daily summary of reminders from il2-ecrf.")]
