@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.editing import StaleRecord
+from core.replica import using_replica
 from patients.models import ScheduledVisit, VisitStatus
 from patients.selectors import get_participant_or_404
 from trials import access
@@ -326,7 +327,9 @@ def deviations_csv(request, code: str):
             "reason",
         ]
     )
-    for deviation in selectors.deviations_for(request.user, study):
+    with using_replica():  # an export: read from the replica, if any (access checked above)
+        deviations = list(selectors.deviations_for(request.user, study))
+    for deviation in deviations:
         visit = deviation.visit
         writer.writerow(
             [

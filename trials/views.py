@@ -7,6 +7,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from core.replica import using_replica
+
 from . import access
 from .forms.codes import FORM_CODES
 from .forms.redcap import dictionary_csv
@@ -100,11 +102,12 @@ def form_dictionary(request, code: str):
         version = versions.filter(status=VersionStatus.ACTIVE).first() or versions.last()
     if version is None:
         raise Http404("This study has no such protocol version.")
-    codes: list[str] = []
-    for visit in version.visits.order_by("order"):
-        codes.extend(c for c in visit.forms if c not in codes)
-    codes.extend(c for c in version.forms.values_list("code", flat=True) if c not in codes)
-    forms = [registry.form(c, version=version) for c in codes]
+    with using_replica():  # an export: read from the replica, if any (access checked above)
+        codes: list[str] = []
+        for visit in version.visits.order_by("order"):
+            codes.extend(c for c in visit.forms if c not in codes)
+        codes.extend(c for c in version.forms.values_list("code", flat=True) if c not in codes)
+        forms = [registry.form(c, version=version) for c in codes]
     response = HttpResponse(dictionary_csv(forms), content_type="text/csv; charset=utf-8")
     filename = f"{study.code}-{version.label}-data-dictionary.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
