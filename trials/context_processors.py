@@ -1,6 +1,20 @@
-"""Template context shared by every page: the user's memberships drive the navigation."""
+"""Template context shared by every page: the user's memberships drive the navigation, and
+the number of things on their work lists is its badge (counted lazily, when the template
+shows it, and cached for a minute: `trials.worklist.nav_total`)."""
 
+from functools import cached_property
+
+from . import worklist
 from .models import Membership
+
+
+class WorkCount:
+    def __init__(self, user):
+        self.user = user
+
+    @cached_property
+    def total(self) -> int:
+        return worklist.nav_total(self.user)
 
 
 def memberships(request):
@@ -8,5 +22,6 @@ def memberships(request):
     if user is None or not user.is_authenticated:
         return {"my_memberships": []}
     return {
-        "my_memberships": list(Membership.objects.for_user(user).select_related("study", "site"))
+        "my_memberships": list(Membership.objects.for_user(user).select_related("study", "site")),
+        "work_count": WorkCount(user),
     }
