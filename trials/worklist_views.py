@@ -106,7 +106,10 @@ def section_list(request, key: str):
     form, context = _filters(request, section)
     rows = section.rows(context.scope(section))
     page = Paginator(rows, worklist.PAGE_ROWS).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
+    # Sliced here rather than by the paginator, which skips the query on an empty page: the
+    # page then costs the same queries whether the list is empty or not.
+    offset = (page.number - 1) * worklist.PAGE_ROWS
+    page.object_list = list(rows[offset : offset + worklist.PAGE_ROWS])
     if page.object_list and section.prepare:
         section.prepare(page.object_list)
     by_site = []
