@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import reduce
 from operator import or_
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +16,7 @@ from trials.models import Role
 from trials.worklist import Scope, Section, changes_section, register_section
 
 from .models import DoseAdministration, InstrumentResponse, SteroidDose, TregPanel
-from .selectors import CAPTURE_FORMS, entered_records, form_label
+from .selectors import form_label
 
 SITE = "participant__site"
 
@@ -87,45 +87,52 @@ def records_by_form() -> dict[str, QuerySet]:
     """For each capture form, the records that answer it (to be narrowed to one visit).
 
     The one place that knows which model holds which form: a new kind of form record is one
-    more entry here, hence one more NOT EXISTS branch in `missing_forms_condition`."""
+    more entry here, hence one more NOT EXISTS branch in `forms_missing`."""
     found = {code: InstrumentResponse.objects.filter(instrument=code) for code in INSTRUMENT_CODES}
     found[TREG_PANEL] = TregPanel.objects.all()
     found[STEROID_DOSE] = SteroidDose.objects.all()
     return found
 
 
-def missing_forms_condition() -> Q:
-    """A visit lacks a form its protocol visit requires: for each form, "the visit's
-    definition names it and no record of it exists at the visit" (ORed)."""
-    branches = (
-        Q(definition__forms__contains=[code])
-        & ~Exists(records.filter(scheduled_visit=OuterRef("pk")))
-        for code, records in sorted(records_by_form().items())
+def lacking(code: str, records: QuerySet) -> Q:
+    """The visit's protocol definition names the form and no record of it exists there."""
+    return Q(definition__forms__contains=[code]) & ~Exists(
+        records.filter(scheduled_visit=OuterRef("pk"))
     )
-    return reduce(or_, branches)
 
 
 def forms_missing(scope: Scope) -> QuerySet:
     """Done visits lacking a required form's record, the oldest visit first: done on the day
-    asked for, else every one. Completed and withdrawn participants' visits still count."""
+    asked for, else every one. Completed and withdrawn participants' visits still count.
+
+    One query: a visit is listed when any form's `lacking` branch holds (ORed), and each
+    branch is also selected as `lacks_<code>`, so the rows say which forms they lack
+    without another query."""
+    lacks = {code: lacking(code, records) for code, records in sorted(records_by_form().items())}
     visits = ScheduledVisit.objects.filter(
         scope.at_sites(SITE), status=VisitStatus.DONE, definition__isnull=False
-    ).filter(missing_forms_condition())
+    ).filter(reduce(or_, lacks.values()))
     if scope.day:
         visits = visits.filter(actual_date=scope.day)
-    return visits.select_related("participant", "definition").order_by(
-        "actual_date", "participant__subject_id", "pk"
+    return (
+        visits.annotate(
+            **{
+                f"lacks_{code}": ExpressionWrapper(q, output_field=BooleanField())
+                for code, q in lacks.items()
+            }
+        )
+        .select_related("participant", "definition")
+        .order_by("actual_date", "participant__subject_id", "pk")
     )
 
 
 def name_missing_forms(visits: list) -> None:
-    """Which forms each shown visit lacks, read with `entered_records` (three queries)."""
-    entered = entered_records([v.pk for v in visits])
+    """The forms each shown visit lacks, in the protocol's order, by name."""
     for visit in visits:
         visit.missing_forms = [
             form_label(code)
             for code in visit.definition.forms
-            if code in CAPTURE_FORMS and code not in entered[visit.pk]
+            if getattr(visit, f"lacks_{code}", False)
         ]
 
 

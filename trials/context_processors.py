@@ -1,6 +1,6 @@
 """Template context shared by every page: the user's memberships drive the navigation, and
-the number of things on their work lists is its badge (counted lazily, when the template
-shows it, and cached for a minute: `trials.worklist.nav_total`)."""
+the number of things on their work lists is its badge (as the home page last counted them,
+from the cache: `trials.worklist.nav_total`; no query)."""
 
 from functools import cached_property
 
@@ -13,7 +13,7 @@ class WorkCount:
         self.user = user
 
     @cached_property
-    def total(self) -> int:
+    def total(self) -> int | None:
         return worklist.nav_total(self.user)
 
 

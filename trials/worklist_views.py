@@ -144,5 +144,4 @@ def section_list(request, key: str):
 def mark_changes_seen(request):
     """The monitor has read the changes: the counts start again from now."""
     worklist.mark_changes_seen(request.user)
-    worklist.forget_nav_total(request.user)
     return redirect(reverse("home") + "#work-monitor")

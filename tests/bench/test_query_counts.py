@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bench.generate import generate
-from bench.pages import PAGE_NAMES, query_counts
+from bench.pages import PAGE_NAMES, coordinator_of, query_counts, typical_participant
 from trials import worklist
 from trials.models import Role
 
@@ -36,7 +36,8 @@ WORK_PAGES = (
 def _work_counts(bench) -> dict[str, int]:
     """Queries of the home page per role and of each section's "see all" list."""
     people = {
-        Role.COORDINATOR: bench.coordinators[0],
+        # The coordinator of the benchmark's typical participant: a site with enrolled ones.
+        Role.COORDINATOR: coordinator_of(bench, typical_participant(bench).site_id),
         Role.INVESTIGATOR: bench.investigator,
         Role.MONITOR: bench.monitor,
         Role.STUDY_ADMIN: bench.study_admin,

@@ -149,6 +149,20 @@ def test_the_review_queue_holds_unreviewed_events_nearest_deadline_then_most_sev
     assert rows(response) == ["Pneumonia", "Fatigue", "Rash", "Nausea"]
 
 
+def test_the_review_queue_and_the_listing_page_through_in_their_order(
+    cast, client_for, monkeypatch
+):
+    from safety import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    client = client_for(cast.investigator)
+    queue = [rows(review_queue(client, cast.study.code, page=n)) for n in (1, 2)]
+    assert queue == [["Pneumonia", "Fatigue", "Rash"], ["Nausea"]]
+    every = [rows(listing(client, cast.study.code, page=n)) for n in (1, 2)]
+    assert every[0] == ["Fatigue", "Rash", "Pneumonia"]  # onset, then entry order
+    assert sorted(every[1]) == ["Headache", "Nausea"]
+
+
 def test_a_susar_due_within_a_day_comes_before_an_older_non_serious_event(cast, client_for):
     aware = timezone.now() - timedelta(hours=2)
     onset = timezone.localdate(aware, timezone=ZoneInfo(cast.site.timezone))
