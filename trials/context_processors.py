@@ -1,6 +1,6 @@
 """Template context shared by every page: the user's memberships drive the navigation, and
 the number of things on their work lists is its badge (as the home page last counted them,
-from the cache: `trials.worklist.nav_total`; no query)."""
+from the session: `trials.worklist.nav_total`; no query of its own)."""
 
 from functools import cached_property
 
@@ -9,12 +9,12 @@ from .models import Membership
 
 
 class WorkCount:
-    def __init__(self, user):
-        self.user = user
+    def __init__(self, session):
+        self.session = session
 
     @cached_property
     def total(self) -> int | None:
-        return worklist.nav_total(self.user)
+        return worklist.nav_total(self.session)
 
 
 def memberships(request):
@@ -23,5 +23,5 @@ def memberships(request):
         return {"my_memberships": []}
     return {
         "my_memberships": list(Membership.objects.for_user(user).select_related("study", "site")),
-        "work_count": WorkCount(user),
+        "work_count": WorkCount(request.session),
     }

@@ -29,7 +29,7 @@ def home(request):
         }
         for study, members in by_study.items()
     ]
-    blocks, work = home_blocks(request.user)
+    blocks, work = home_blocks(request)
     return render(
         request,
         "trials/home.html",

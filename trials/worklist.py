@@ -27,7 +27,6 @@ from datetime import date, datetime
 from functools import cached_property, reduce
 from operator import or_
 
-from django.core.cache import cache
 from django.db import connection, models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -40,10 +39,12 @@ from .models import ChangesSeen, Membership, ProtocolVersion, Role, Site, Versio
 HOME_ROWS = 10
 #: Rows per page of a section's "see all" list.
 PAGE_ROWS = 50
-#: The navigation shows the count the home page made, kept this long per user: every page
-#: shows it, so it reads the cache and never counts (the cost of every page stays the same,
-#: cache hit or not); the home page, where a user lands and comes back to, refreshes it.
+#: The navigation shows the count the home page made, kept in the user's session this long:
+#: every page shows it, so it reads the session (loaded by every request anyway) and never
+#: counts, and every page costs the same queries; the home page, where a user lands and
+#: comes back to, counts afresh.
 NAV_COUNT_SECONDS = 5 * 60
+NAV_SESSION_KEY = "worklist_total"
 
 ROLE_ORDER = (Role.COORDINATOR, Role.INVESTIGATOR, Role.MONITOR, Role.STUDY_ADMIN)
 
@@ -300,25 +301,27 @@ def counts(found: dict[str, models.QuerySet]) -> dict[str, int]:
     return dict(zip(found, row, strict=True))
 
 
-def _cache_key(user) -> str:
-    return f"worklist-total:{user.pk}"
-
-
 def _to_do(counted: dict[str, int]) -> int:
     """The things to do: changes a monitor has not seen are news, not work, so they are
     not added to the navigation's count."""
     return sum(n for key, n in counted.items() if not _sections[key].compact)
 
 
-def nav_total(user) -> int | None:
+def nav_total(session, *, now: datetime | None = None) -> int | None:
     """The number of things to do as the home page last counted them, if it did lately."""
-    return cache.get(_cache_key(user))
+    stored = session.get(NAV_SESSION_KEY)
+    if not stored:
+        return None
+    total, counted_at = stored
+    if (now or timezone.now()).timestamp() - counted_at > NAV_COUNT_SECONDS:
+        return None
+    return total
 
 
-def remember_nav_total(user, counted: dict[str, int]) -> int:
-    """Store the total the home page has just counted, for the navigation bar."""
+def remember_nav_total(session, counted: dict[str, int], *, now: datetime) -> int:
+    """Keep the total the home page has just counted, for the navigation bar."""
     total = _to_do(counted)
-    cache.set(_cache_key(user), total, NAV_COUNT_SECONDS)
+    session[NAV_SESSION_KEY] = (total, now.timestamp())
     return total
 
 

@@ -39,10 +39,11 @@ class RoleBlock:
         return [e for e in self.entries if not e.section.compact]
 
 
-def home_blocks(user) -> tuple[list[RoleBlock], worklist.WorkContext]:
+def home_blocks(request) -> tuple[list[RoleBlock], worklist.WorkContext]:
     """Each of the user's roles with its sections: every count in one query, then the first
-    `HOME_ROWS` rows of each listed section in one query each (plus its `prepare`)."""
-    context = worklist.WorkContext(user)
+    `HOME_ROWS` rows of each listed section in one query each (plus its `prepare`). The
+    total is kept in the session for the navigation bar of the pages that follow."""
+    context = worklist.WorkContext(request.user)
     chosen = context.sections()
     found = worklist.querysets(context, chosen)
     counted = worklist.counts(found)
@@ -55,7 +56,7 @@ def home_blocks(user) -> tuple[list[RoleBlock], worklist.WorkContext]:
                 section.prepare(rows)
             entries.append(Entry(section, counted[section.key], rows))
         blocks.append(RoleBlock(role, Role(role).label, entries))
-    worklist.remember_nav_total(user, counted)
+    worklist.remember_nav_total(request.session, counted, now=context.now)
     return blocks, context
 
 

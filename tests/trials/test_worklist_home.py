@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -28,7 +27,6 @@ HOME = reverse("home")
 
 @pytest.fixture
 def cast(db):
-    cache.clear()  # the navigation's count is cached per user id
     cast = rp_cast()
     cast.sam = UserFactory(username="sam", password=None)
     MembershipFactory(user=cast.sam, study=cast.study, site=None, role=Role.STUDY_ADMIN)
@@ -191,7 +189,6 @@ def test_the_investigator_confirms_eligible_participants_in_screening(cast, clie
 def test_the_monitor_counts_changes_since_their_last_visit_and_can_start_again(client_for):
     """Committed step by step, as requests are: the trail stamps events with the time of
     their transaction, and the mark is the time of its own."""
-    cache.clear()
     cast = rp_cast()
     p = participant(subject_id="CHANGED")
     client = client_for(cast.molly)
@@ -297,7 +294,6 @@ def test_see_all_pages_through_a_section_with_filters_and_per_site_counts(
 
 
 def test_a_blinded_user_sees_no_arm_on_the_home_page(db, client_for):
-    cache.clear()
     version = load_demo_protocol("ld-il2-mood.yaml")
     site = version.study.sites.first()
     blake = UserFactory(username="blake", password=None)
