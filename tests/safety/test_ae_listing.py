@@ -239,3 +239,18 @@ def test_a_blinded_user_sees_events_but_never_an_arm(db, settings, client_for):
     api = client.get(reverse("api-study-adverse-events", args=[version.study.code])).json()
     assert api["results"][0]["term"] == "Insomnia"
     assert not any("arm" in key for key in api["results"][0])
+
+
+@pytest.mark.parametrize(
+    ("queue", "index"), [(True, "ae_review_queue_order_idx"), (False, "ae_listing_order_idx")]
+)
+def test_the_queue_and_the_listing_are_read_in_order_from_their_index(cast, queue, index):
+    """The index must match the page's ORDER BY exactly (the queue's is an expression): with
+    sorting discouraged, the planner reads the first page from the index or not at all."""
+    events = AdverseEvent.objects.live().for_study(cast.study)
+    ordered = events.review_queue_order() if queue else events
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = ordered[:50].explain()
+    assert index in plan
