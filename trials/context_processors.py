@@ -14,7 +14,8 @@ class WorkCount:
 
     @cached_property
     def total(self) -> int | None:
-        return worklist.nav_total(self.session)
+        # A request built without the session middleware (a rendering test) has no count.
+        return None if self.session is None else worklist.nav_total(self.session)
 
 
 def memberships(request):
@@ -23,5 +24,5 @@ def memberships(request):
         return {"my_memberships": []}
     return {
         "my_memberships": list(Membership.objects.for_user(user).select_related("study", "site")),
-        "work_count": WorkCount(request.session),
+        "work_count": WorkCount(getattr(request, "session", None)),
     }

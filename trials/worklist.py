@@ -27,6 +27,7 @@ from datetime import date, datetime
 from functools import cached_property, reduce
 from operator import or_
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -292,7 +293,11 @@ def counts(found: dict[str, models.QuerySet]) -> dict[str, int]:
         return {}
     parts, params = [], []
     for qs in found.values():
-        sql, qs_params = qs.order_by().values("pk").query.sql_with_params()
+        try:
+            sql, qs_params = qs.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # a filter no row can pass (e.g. no site): Django runs nothing
+            parts.append("0")
+            continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS rows)")
         params.extend(qs_params)
     with connection.cursor() as cursor:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -305,3 +305,38 @@ def test_a_blinded_user_sees_no_arm_on_the_home_page(db, client_for):
     assert str(p) in html
     for arm in version.arms.all():
         assert arm.name not in html
+
+
+def test_a_new_kind_of_work_is_a_section_not_a_page(cast, client_for, monkeypatch):
+    """What a later feature does: register a section; the home page and "see all" follow."""
+    from trials.models import Site
+
+    monkeypatch.setattr(worklist, "_sections", dict(worklist._sections))
+    worklist.register_section(
+        worklist.Section(
+            key="sites-to-visit",
+            role=Role.MONITOR,
+            title="Sites to visit",
+            empty="No site to visit.",
+            columns=("Site",),
+            row_template="trials/worklist/_draft_row.html",
+            rows=lambda scope: (
+                Site.objects.filter(pk__in=[s.pk for s in scope.sites])
+                .annotate(label=models.F("code"), effective_date=models.F("study__created_at"))
+                .select_related("study")
+            ),
+        )
+    )
+    counts = home(client_for(cast.molly))[0]
+    assert counts["sites-to-visit"] == 2
+    listing = client_for(cast.molly).get(reverse("worklist:section", args=["sites-to-visit"]))
+    assert listing.context["page"].paginator.count == 2
+
+
+def test_a_section_no_row_can_enter_counts_zero(db):
+    from trials.models import Site
+
+    assert worklist.counts({"none": Site.objects.none(), "any": Site.objects.all()}) == {
+        "none": 0,
+        "any": Site.objects.count(),
+    }
