@@ -1,4 +1,4 @@
-"""Visit data capture pages: visit, form entry, dose log, coordinator dashboard, deviations.
+"""Visit data capture pages: visit, form entry, dose log, deviations.
 
 Views only parse, call the writes (`services`, `dosing`) or the reads (`selectors`) and
 render: who may see a participant is `get_participant_or_404` (404 outside the user's studies
@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -300,8 +301,9 @@ def dose_record(request, pk: int, dose_pk: int):
 
 @login_required
 def dashboard(request):
-    boards = selectors.coordinator_dashboard(request.user)
-    return render(request, "assessments/dashboard.html", {"boards": boards})
+    """The coordinator dashboard's old address: its lists are the home page's coordinator
+    section now (`assessments.worklist`)."""
+    return redirect(reverse("home") + "#work-coordinator")
 
 
 @login_required

@@ -17,11 +17,13 @@ from .forms.registry import describe_form, registry
 from .models import Membership, Role, Site, VersionStatus, VisitDefinition
 from .services import spec_from_version
 from .summary import dose_weeks, schedule_of_assessments
+from .worklist_views import home_blocks
 
 
 @login_required
 def home(request):
-    """Each user starts from their studies, with what their role there lets them do."""
+    """Each user starts from their work: a list per role they hold (`trials.worklist`),
+    then their studies, with what their role there lets them do."""
     by_study: dict = {}
     for membership in Membership.objects.for_user(request.user).select_related("study", "site"):
         by_study.setdefault(membership.study, []).append(membership)
@@ -34,7 +36,12 @@ def home(request):
         }
         for study, members in by_study.items()
     ]
-    return render(request, "trials/home.html", {"cards": cards, "Role": Role})
+    blocks, work = home_blocks(request)
+    return render(
+        request,
+        "trials/home.html",
+        {"cards": cards, "Role": Role, "blocks": blocks, "now": work.now, "work": work},
+    )
 
 
 @login_required
