@@ -95,7 +95,7 @@ def test_a_blinded_coordinator_never_sees_an_arm(journey, lang, transactional_db
     ae = AdverseEvent.objects.get()
     carla.goto(f"/safety/adverse-events/{ae.pk}/", "adverse-event")
     carla.goto(f"/safety/studies/{p.study.code}/adverse-events/", "ae-listing")
-    carla.goto("/capture/dashboard/", "dashboard")
+    carla.goto("/capture/dashboard/", "dashboard")  # the home page's work list now
     carla.goto("/notifications/", "inbox")
     carla.goto(f"/participants/{p.pk}/unblind/", "unblind-refused", status=403)
     assert carla.is_styled_error_page()

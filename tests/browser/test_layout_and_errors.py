@@ -24,7 +24,7 @@ def test_the_work_pages_fit_a_375_px_phone(journey, lang, site_people):
     p, cora_user = site_people
     cora = journey.open(cora_user, viewport=PHONE)
     pages = [
-        ("/capture/dashboard/", "dashboard"),
+        ("/", "home-work-list"),
         (f"/participants/{p.pk}/", "participant"),
         (f"/capture/participants/{p.pk}/visits/W0/", "visit"),
         (f"/capture/participants/{p.pk}/doses/", "dose-log"),
