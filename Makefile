@@ -25,10 +25,12 @@ $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
 venv: $(VENV)/.installed
 
 # The browser tests (tests/browser) drive Debian's Chromium; Playwright never downloads one.
+# A Chinese font, so that the Chinese journeys' screenshots show text rather than boxes.
 chromium:
-	@test -x /usr/bin/chromium || { \
+	@{ test -x /usr/bin/chromium && test -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc; } || { \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-wqy-zenhei >/dev/null; }
 
 dev-deps: $(VENV)/.dev-installed
 
