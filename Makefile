@@ -8,8 +8,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 DEVENV := $(PY) scripts/devenv.py --
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: run test bench venv dev-deps lint migrations-check messages clean
+.PHONY: run test bench venv dev-deps chromium lint migrations-check messages clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +23,14 @@ $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed
+
+# The browser tests (tests/browser) drive Debian's Chromium; Playwright never downloads one.
+# A Chinese font, so that the Chinese journeys' screenshots show text rather than boxes.
+chromium:
+	@{ test -x /usr/bin/chromium && test -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc; } || { \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-wqy-zenhei >/dev/null; }
 
 dev-deps: $(VENV)/.dev-installed
 
@@ -37,7 +46,7 @@ lint: dev-deps
 migrations-check: dev-deps
 	DEBUG=1 $(DEVENV) $(PY) manage.py makemigrations --check --dry-run
 
-test: lint migrations-check
+test: lint migrations-check chromium
 	DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(DEVENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The Simplified Chinese catalogue: extract the code's messages into locale/zh_Hans (new ones
