@@ -39,6 +39,12 @@ def _entry_sites(user, study):
     return [s for s in sites if access.has_role(user, study, services.ENTRY_ROLES, s)]
 
 
+def _require_entry(user, participant) -> None:
+    """Refused before the form: a page whose only purpose is a write is not offered to a
+    reader (a monitor) whose every POST would be refused anyway."""
+    access.require_role(user, participant.study, services.ENTRY_ROLES, participant.site)
+
+
 def _refusal(form, exc: services.JourneyError) -> None:
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, str(exc))
@@ -209,6 +215,7 @@ def eligibility(request, pk: int):
 @login_required
 def enrol(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
+    _require_entry(request.user, participant)
     form = EnrolForm(request.POST or None, initial={"baseline_date": participant.site.today()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -239,6 +246,7 @@ def enrol(request, pk: int):
 @login_required
 def end_participation(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
+    _require_entry(request.user, participant)
     form = EndForm(request.POST or None, initial={"end_date": participant.site.today()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -305,6 +313,7 @@ def unblind(request, pk: int):
 def reconsent(request, pk: int):
     """Move a participant to the active amendment: future visits and doses follow it."""
     participant = get_participant_or_404(request.user, pk)
+    _require_entry(request.user, participant)
     version = participant.study.active_version()
     form = ReconsentForm(request.POST or None, initial={"consent_date": participant.site.today()})
     if request.method == "POST" and form.is_valid() and version is not None:

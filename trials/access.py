@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from .models import Membership, Role, Study, VersionStatus
 
@@ -62,7 +63,7 @@ def has_role(user, study: Study, roles: Iterable[str], site=None) -> bool:
 
 def require_role(user, study: Study, roles: Iterable[str], site=None) -> None:
     if not has_role(user, study, roles, site):
-        raise PermissionDenied("Your role in this study does not allow this.")
+        raise PermissionDenied(_("Your role in this study does not allow this."))
 
 
 def is_blinded(user, study: Study) -> bool:

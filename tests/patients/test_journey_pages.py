@@ -204,3 +204,19 @@ def test_an_enrolled_participants_eligibility_is_shown_read_only(db, client_for)
     assert page.status_code == 200
     assert 'name="answers"' not in body
     assert "fixed at enrolment" in body
+
+
+@pytest.mark.parametrize("page", ["patients:enrol", "patients:end", "patients:reconsent"])
+def test_a_monitor_is_refused_a_write_page_before_any_form_is_offered(rp, client_for, page):
+    """A monitor reads everything at their sites but enters nothing: a page whose only
+    purpose is a write answers 403, rather than an editable form whose POST is refused."""
+    monitor = staff(rp["study"], "moira", Role.MONITOR)
+    participant = screened(rp["study"], rp["coordinator"], number="S-300")
+    response = client_for(monitor).get(reverse(page, args=[participant.pk]))
+    assert response.status_code == 403
+    for field in (b'name="consent_date"', b'name="end_date"', b'name="baseline_date"'):
+        assert field not in response.content
+    assert client_for(rp["coordinator"]).get(reverse(page, args=[participant.pk])).status_code in (
+        200,
+        302,
+    )
