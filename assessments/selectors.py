@@ -228,6 +228,8 @@ class SiteBoard:
     doses_unrecorded: int = 0
     missing_forms: list = field(default_factory=list)  # (visit, [form codes])
     deviations: int = 0
+    #: Whether reduced dose amounts may be shown (`capture_tags.dose_amount`).
+    show_amounts: bool = True
 
 
 def coordinator_dashboard(user, *, now: datetime | None = None) -> list[SiteBoard]:
@@ -240,7 +242,14 @@ def coordinator_dashboard(user, *, now: datetime | None = None) -> list[SiteBoar
     )
     if not sites:
         return []
-    boards = {site.pk: SiteBoard(site=site, today=site.today(now)) for site in sites}
+    boards = {
+        site.pk: SiteBoard(
+            site=site,
+            today=site.today(now),
+            show_amounts=not access.is_blinded(user, site.study),
+        )
+        for site in sites
+    }
     earliest = min(b.today for b in boards.values())
     latest = max(b.today for b in boards.values())
     on_study = Q(participant__status=ParticipantStatus.ENROLLED, participant__site__in=sites)

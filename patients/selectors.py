@@ -28,6 +28,13 @@ def may_see_arm(user, participant: Participant) -> bool:
     return Unblinding.objects.filter(participant=participant, user=user).exists()
 
 
+def may_see_dose_amounts(user, participant: Participant) -> bool:
+    """Whether a dose amount that is not the protocol's for every arm (a reduction) may be
+    shown: it can tell the arm when the arms differ in amount, so only to whoever may see
+    the arm. Pages write amounts through `capture_tags.dose_amount`, which asks this."""
+    return may_see_arm(user, participant)
+
+
 def arm_display(user, participant: Participant) -> str:
     """What to show where the arm goes: its name, "Blinded", or "Not allocated"."""
     if not may_see_arm(user, participant):

@@ -138,6 +138,23 @@ def participant_panel(context, participant):
     return {**panel_context(participant, user), "request": context.get("request")}
 
 
+@register.simple_tag
+def dose_amount(dose, show_amounts: bool, level=None) -> str:
+    """The one way a page writes a planned dose's amount.
+
+    A reduced amount goes only to a reader who may see it (`patients.selectors.
+    may_see_dose_amounts`): the others read the dose level, never an amount."""
+    amount = f"{dose.dose.normalize():f} {dose.unit}"
+    if dose.unmodified_dose is None:
+        return amount
+    if not show_amounts:
+        return _("reduced to level %(level)s") % {"level": level or "?"}
+    return _("%(amount)s (reduced from %(before)s)") % {
+        "amount": amount,
+        "before": f"{dose.unmodified_dose.normalize():f} {dose.unit}",
+    }
+
+
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None

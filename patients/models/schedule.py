@@ -135,6 +135,11 @@ class PlannedDoseQuerySet(models.QuerySet):
     def live(self) -> "PlannedDoseQuerySet":
         return self.filter(LIVE_DOSE)
 
+    def in_log(self) -> "PlannedDoseQuerySet":
+        """The live doses and those an investigator's stop cancelled, which the dose log
+        keeps in view (a withdrawal's or an amendment's are history only)."""
+        return self.filter(LIVE_DOSE | Q(status=DoseStatus.CANCELLED, modification__kind="stop"))
+
     def due_on(self, day) -> "PlannedDoseQuerySet":
         return self.filter(status=DoseStatus.PLANNED, date=day)
 

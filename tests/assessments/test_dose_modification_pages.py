@@ -1,0 +1,102 @@
+"""The dose log shows an investigator's dosing decisions and takes them: field messages for
+a bad one, 403 for any other role, 404 outside the user's sites, and in a blinded study
+the level of a reduction but never its amount."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from patients.dose_modifications import modify_dosing
+from patients.models import DoseModification, DoseStatus
+from tests.assessments.helpers_capture import field_error, participant, rp_cast, site_today
+from tests.patients import journey_helpers
+
+
+@pytest.fixture
+def cast(db):
+    return rp_cast()
+
+
+@pytest.fixture
+def p(cast):
+    return participant(baseline=site_today() - timedelta(days=14))
+
+
+def log_url(p):
+    return reverse("assessments:doses", args=[p.pk])
+
+
+def modify_url(p):
+    return reverse("assessments:dose_modify", args=[p.pk])
+
+
+def test_an_investigator_holds_dosing_from_the_log_and_the_log_says_so(cast, p, client_for):
+    client = client_for(cast.ivy)
+    page = client.get(log_url(p))
+    assert 'id="modify-dosing"' in page.content.decode()
+    today = site_today()
+    answer = client.post(
+        modify_url(p),
+        {"kind": "hold", "from_date": today.isoformat(), "reason": "Grade 3 neutropenia"},
+    )
+    assert answer.status_code == 302
+    log = client.get(log_url(p)).content.decode()
+    assert 'id="dose-modifications"' in log and "Grade 3 neutropenia" in log
+    assert "held: not to be given" in log
+    states = {d.pk: s for d, s in client.get(log_url(p)).context["rows"]}
+    held = p.doses.filter(date__gte=today)
+    assert {states[d.pk] for d in held} == {"held"}
+
+
+def test_a_bad_decision_comes_back_with_messages_next_to_the_fields(cast, p, client_for):
+    client = client_for(cast.ivy)
+    before = (p.baseline_date - timedelta(days=3)).isoformat()
+    page = client.post(
+        modify_url(p), {"kind": "reduce", "from_date": before, "level": "", "reason": "x"}
+    )
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "before the participant" in field_error(html, "from_date")
+    assert "Choose the dose level" in field_error(html, "level")
+    assert not DoseModification.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["cora", "molly"])
+def test_a_coordinator_or_monitor_sees_no_form_and_is_refused(cast, p, client_for, who):
+    client = client_for(getattr(cast, who))
+    assert 'id="modify-dosing"' not in client.get(log_url(p)).content.decode()
+    data = {"kind": "stop", "from_date": site_today().isoformat(), "reason": "no"}
+    assert client.post(modify_url(p), data).status_code == 403
+    assert not p.doses.filter(status=DoseStatus.CANCELLED).exists()
+
+
+@pytest.mark.parametrize("who", ["otto", "charlie"])
+def test_someone_outside_the_site_gets_404(cast, p, client_for, who):
+    data = {"kind": "stop", "from_date": site_today().isoformat(), "reason": "no"}
+    assert client_for(getattr(cast, who)).post(modify_url(p), data).status_code == 404
+
+
+def test_a_reduction_is_shown_to_a_blinded_reader_as_its_level_only(client_for, db):
+    team = journey_helpers.enrolled_in_mood()
+    mood = team["participant"]
+    start = mood.baseline_date + timedelta(days=2)
+    modify_dosing(
+        participant=mood,
+        user=team["investigator"],
+        kind="reduce",
+        from_date=start,
+        level=2,
+        reason="Fever after injections",
+    )
+    blinded = client_for(team["investigator"]).get(log_url(mood)).content.decode()
+    assert "reduced to level 2" in blinded
+    assert "0.5" not in blinded
+    assert "reduced from" not in blinded
+    unblinded = client_for(team["admin"]).get(log_url(mood)).content.decode()
+    assert "0.5 MIU (reduced from 1.5 MIU)" in unblinded
+    dose = mood.doses.filter(date__gte=start).first()
+    page = client_for(team["investigator"]).get(
+        reverse("assessments:dose", args=[mood.pk, dose.pk])
+    )
+    assert "reduced to level 2" in page.content.decode() and "0.5" not in page.content.decode()
