@@ -100,3 +100,53 @@ def test_a_reduction_is_shown_to_a_blinded_reader_as_its_level_only(client_for, 
         reverse("assessments:dose", args=[mood.pk, dose.pk])
     )
     assert "reduced to level 2" in page.content.decode() and "0.5" not in page.content.decode()
+
+
+def api_url(p):
+    return reverse("api-dose-modifications", args=[p.pk])
+
+
+def test_the_api_takes_a_decision_and_lists_it(cast, p, client_for):
+    client = client_for(cast.ivy)
+    today = site_today()
+    body = {"kind": "reduce", "from_date": today.isoformat(), "level": 1, "reason": "Fever"}
+    answer = client.post(api_url(p), body, content_type="application/json")
+    assert answer.status_code == 201, answer.content
+    assert (answer.json()["kind"], answer.json()["level"], answer.json()["dose"]) == (
+        "reduce",
+        1,
+        0.5,
+    )
+    assert [m["id"] for m in client.get(api_url(p)).json()] == [answer.json()["id"]]
+    doses = client.get(reverse("api-calendar", args=[p.pk])).json()["doses"]
+    later = [d for d in doses if d["date"] >= today.isoformat()]
+    assert {(d["dose"], d["reduced_from"]) for d in later} == {(0.5, 1)}
+
+
+def test_the_api_refuses_field_by_field_and_by_role(cast, p, client_for):
+    body = {"kind": "reduce", "from_date": site_today().isoformat(), "level": 7, "reason": ""}
+    answer = client_for(cast.ivy).post(api_url(p), body, content_type="application/json")
+    assert answer.status_code == 400
+    assert set(answer.json()["errors"]) == {"level", "reason"}
+    body = {"kind": "hold", "from_date": site_today().isoformat(), "reason": "x"}
+    assert (
+        client_for(cast.cora).post(api_url(p), body, content_type="application/json").status_code
+        == 403
+    )
+    assert client_for(cast.otto).get(api_url(p)).status_code == 404
+
+
+def test_the_api_never_gives_a_blinded_reader_a_reduced_amount(client_for, db):
+    team = journey_helpers.enrolled_in_mood()
+    mood = team["participant"]
+    start = mood.baseline_date + timedelta(days=2)
+    body = {"kind": "reduce", "from_date": start.isoformat(), "level": 2, "reason": "Fever"}
+    client = client_for(team["investigator"])
+    answer = client.post(api_url(mood), body, content_type="application/json")
+    assert answer.status_code == 201 and "dose" not in answer.json()
+    assert answer.json()["level"] == 2
+    doses = client.get(reverse("api-calendar", args=[mood.pk])).json()["doses"]
+    reduced = [d for d in doses if d["date"] >= start.isoformat()]
+    assert reduced and all(d["dose"] is None and "reduced_from" not in d for d in reduced)
+    unblinded = client_for(team["admin"]).get(api_url(mood)).json()
+    assert unblinded[0]["dose"] == 0.5
