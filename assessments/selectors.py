@@ -21,6 +21,7 @@ from patients.models import (
     ScheduledVisit,
     VisitStatus,
 )
+from patients.selectors import can_see_values
 from trials import access
 from trials.forms.codes import (
     ADVERSE_EVENTS,
@@ -174,6 +175,9 @@ class FormCell:
     required: bool
     record: models.Model | None = None
     open_queries: int = 0
+    #: A blinded result the reader may not see (`patients.selectors.can_see_values`): its
+    #: status shows, its values, form page and trail do not.
+    values_hidden: bool = False
 
     @property
     def audit_label(self) -> str | None:
@@ -205,6 +209,13 @@ def form_cells(visit, records: dict, protocol_forms: list[str], counts: dict) ->
                 open_queries=counts.get(key, 0) if key else 0,
             )
         )
+    return cells
+
+
+def hide_blinded_values(cells: list[FormCell], user, participant: Participant) -> list[FormCell]:
+    """Mark the cells whose values the user may not see (the protocol's blinded results)."""
+    for cell in cells:
+        cell.values_hidden = not can_see_values(user, participant, cell.code)
     return cells
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from audit.editing import StaleRecord
 from patients import dose_modifications
 from patients.models import ModificationKind, ScheduledVisit, VisitStatus
-from patients.selectors import get_participant_or_404, may_see_dose_amounts
+from patients.selectors import can_see_values, get_participant_or_404, may_see_dose_amounts
 from trials import access
 from trials.forms.codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 
@@ -58,8 +58,12 @@ def visit_detail(request, pk: int, code: str):
         if visit.definition_id is None
         else None
     )
-    cells = selectors.form_cells(
-        visit, records, protocol_forms, selectors.open_query_counts(records.values())
+    cells = selectors.hide_blinded_values(
+        selectors.form_cells(
+            visit, records, protocol_forms, selectors.open_query_counts(records.values())
+        ),
+        request.user,
+        participant,
     )
     can_edit = selectors.can_capture(request.user, participant)
     missed_form = None
@@ -101,6 +105,8 @@ def visit_form(request, pk: int, code: str, form_code: str):
     is_capture_form = form_code in selectors.CAPTURE_FORMS
     if not is_capture_form or form_code not in selectors.forms_for_visit(visit):
         raise Http404(_("This visit has no such form."))
+    if not can_see_values(request.user, participant, form_code):
+        raise PermissionDenied(_("This form's results are blinded: unblinded staff see them."))
     record = selectors.record_at(visit, form_code)
     can_edit = selectors.can_capture(request.user, participant)
     conflict = None

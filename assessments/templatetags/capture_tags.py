@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from assessments import dosing, selectors
 from patients.clinical_dates import study_period
 from patients.models import VisitStatus
+from patients.selectors import can_see_values
 from trials.forms.codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 
 register = template.Library()
@@ -51,9 +52,9 @@ def panel_context(participant, user, *, today=None) -> dict:
     counts = selectors.open_query_counts([r for by in records.values() for r in by.values()])
     rows = []
     for visit in visits:
+        found = selectors.form_cells(visit, records[visit.pk], capture_columns, counts)
         cells = {
-            cell.code: cell
-            for cell in selectors.form_cells(visit, records[visit.pk], capture_columns, counts)
+            cell.code: cell for cell in selectors.hide_blinded_values(found, user, participant)
         }
         rows.append(GridRow(visit, [cells.get(code) for code in columns]))
 
@@ -66,6 +67,12 @@ def panel_context(participant, user, *, today=None) -> dict:
         )
 
     efficacy = selectors.efficacy_instrument(visits)
+    # A blinded result is plotted only for whoever may see it (can_see_values).
+    shown = {
+        code: can_see_values(user, participant, code)
+        for code in {efficacy, TREG_PANEL, STEROID_DOSE}
+        if code
+    }
     baseline = participant.baseline_date
     by_visit = {v.pk: v for v in visits}
     start, end = study_period(participant)
@@ -76,7 +83,7 @@ def panel_context(participant, user, *, today=None) -> dict:
     efficacy_points, treg_pct, treg_abs, steroid = [], [], [], []
     for visit_id, by_code in records.items():
         visit = by_visit[visit_id]
-        if efficacy and efficacy in by_code and inside(visit.actual_date):
+        if efficacy and shown[efficacy] and efficacy in by_code and inside(visit.actual_date):
             efficacy_points.append(
                 {
                     "x": selectors.study_week(baseline, visit.actual_date),
@@ -84,12 +91,12 @@ def panel_context(participant, user, *, today=None) -> dict:
                     "visit": visit.code,
                 }
             )
-        if TREG_PANEL in by_code and inside(by_code[TREG_PANEL].sample_date):
+        if shown[TREG_PANEL] and TREG_PANEL in by_code and inside(by_code[TREG_PANEL].sample_date):
             panel = by_code[TREG_PANEL]
             x = selectors.study_week(baseline, panel.sample_date)
             treg_pct.append({"x": x, "y": _number(panel.treg_pct_of_cd4), "visit": visit.code})
             treg_abs.append({"x": x, "y": _number(panel.treg_per_ul), "visit": visit.code})
-        if STEROID_DOSE in by_code and inside(by_code[STEROID_DOSE].date):
+        if shown[STEROID_DOSE] and STEROID_DOSE in by_code and inside(by_code[STEROID_DOSE].date):
             dose = by_code[STEROID_DOSE]
             steroid.append(
                 {
