@@ -36,6 +36,7 @@ from .models import (
     ModificationKind,
     Participant,
     ParticipantStatus,
+    PlannedDose,
 )
 
 ALL = "__all__"
@@ -157,13 +158,37 @@ def modify_dosing(
             reason=reason,
             decided_by=user,
         )
-        changes = {"modification": modification, "row_version": F("row_version") + 1}
-        if kind == ModificationKind.REDUCE:
-            changes |= {"unmodified_dose": Coalesce("unmodified_dose", "dose"), "dose": amount}
-        else:
-            changes["status"] = _CHANGES[kind][1]
-        doses.update(**changes)
+        _apply(modification, doses)
     return modification
+
+
+def _apply(modification: DoseModification, doses) -> int:
+    """Change `doses` (already narrowed to the decision's dates and statuses) as decided."""
+    changes = {"modification": modification, "row_version": F("row_version") + 1}
+    if modification.kind == ModificationKind.REDUCE:
+        changes |= {
+            "unmodified_dose": Coalesce("unmodified_dose", "dose"),
+            "dose": modification.dose,
+        }
+    else:
+        changes["status"] = _CHANGES[modification.kind][1]
+    return doses.update(**changes)
+
+
+def replay_on_new_doses(participant: Participant, doses) -> None:
+    """Apply the participant's decisions, in the order taken, to doses an amendment has just
+    written: a new protocol version does not undo a hold, a reduction or a stop.
+
+    Called inside the amendment's transaction and `acting` block (`services.reconsent`)."""
+    ids = list(doses.values_list("pk", flat=True))
+    for modification in participant.dose_modifications.order_by("decided_at", "pk"):
+        statuses, _status = _CHANGES[modification.kind]
+        affected = PlannedDose.objects.filter(
+            pk__in=ids, status__in=statuses, date__gte=modification.from_date
+        )
+        if modification.until_date is not None:
+            affected = affected.filter(date__lte=modification.until_date)
+        _apply(modification, affected)
 
 
 def _date_problem(participant: Participant, day: date) -> str | None:

@@ -172,3 +172,23 @@ def test_every_change_is_in_the_audit_trail_with_the_reason(cast, p):
     (created,) = history_for(hold)
     assert "Neutropenia grade 3" in created.reason
     assert PlannedDose.objects.filter(status=DoseStatus.HELD).count() == hold.planned_doses.count()
+
+
+def test_an_amendment_keeps_a_stop_and_a_reduction_on_the_doses_it_rewrites(cast):
+    from patients.services import reconsent
+    from tests.patients.test_calendar_generation import amendment
+
+    today = site_today()
+    p = participant(baseline=today - timedelta(days=14))
+    decide(p, cast.ivy, "reduce", today, level=1)
+    decide(p, cast.ivy, "stop", today + timedelta(days=21), reason="SAE")
+    new = amendment(effective=today.isoformat())
+    reconsent(participant=p, version=new, consent_date=today, user=cast.cora)
+    rewritten = p.doses.filter(protocol_version=new)
+    assert rewritten.exists()
+    before_stop = rewritten.filter(date__lt=today + timedelta(days=21))
+    assert {(d.dose, d.status) for d in before_stop} == {(Decimal("0.500"), DoseStatus.PLANNED)}
+    after_stop = rewritten.filter(date__gte=today + timedelta(days=21))
+    assert after_stop.exists()
+    assert {d.status for d in after_stop} == {DoseStatus.CANCELLED}
+    assert not p.doses.filter(status=DoseStatus.PLANNED, date__gte=today + timedelta(days=21))
