@@ -58,7 +58,7 @@ def panel_context(participant, user, *, today=None) -> dict:
         }
         rows.append(GridRow(visit, [cells.get(code) for code in columns]))
 
-    doses = list(participant.doses.live().select_related("administration").order_by("date"))
+    doses = list(dosing.log_doses(participant))
     weeks: dict[int, DoseWeek] = {}
     for dose in doses:
         week = (dose.study_day - 1) // 7 + 1 if dose.study_day > 0 else 0
