@@ -305,8 +305,10 @@ class DoseAdministrationForm(VersionedForm):
 
     def __init__(self, *args, planned_dose, show_amount: bool = True, **kwargs):
         """`show_amount` False: the planned amount is a reduction a blinded reader may not
-        see (patients.selectors.may_see_dose_amounts); left empty, the service records it."""
+        see (patients.selectors.may_see_dose_amounts): the amount is neither shown nor
+        typed; the service records the planned dose, and a correction keeps the saved one."""
         self.planned_dose = planned_dose
+        self.show_amount = show_amount
         super().__init__(*args, **kwargs)
         if show_amount:
             self.fields["actual_dose"].help_text = _("Planned: %(dose)s %(unit)s") % {
@@ -314,7 +316,10 @@ class DoseAdministrationForm(VersionedForm):
                 "unit": planned_dose.unit,
             }
         else:
-            self.fields["actual_dose"].help_text = _("Leave empty to record the planned dose.")
+            self.fields["actual_dose"].disabled = True
+            self.fields["actual_dose"].help_text = _(
+                "The planned dose level (a reduced amount is blinded)."
+            )
         record = self.record
         if record is None:
             self.fields["administered_on"].initial = planned_dose.date
@@ -332,15 +337,19 @@ class DoseAdministrationForm(VersionedForm):
             "reason_not_given",
             "notes",
         ):
-            self.fields[name].initial = getattr(record, name)
+            if name != "actual_dose" or show_amount:
+                self.fields[name].initial = getattr(record, name)
 
     def values(self) -> dict:
         data = self.cleaned_data
+        amount = data.get("actual_dose")
+        if not self.show_amount:
+            amount = self.record.actual_dose if self.record is not None else None
         return {
             "given": data.get("given") == YES,
             "administered_on": data.get("administered_on"),
             "administered_time": data.get("administered_time"),
-            "actual_dose": data.get("actual_dose"),
+            "actual_dose": amount,
             "lot": data.get("lot", ""),
             "injection_site": data.get("injection_site", ""),
             "local_reaction": data.get("local_reaction", ""),

@@ -150,3 +150,42 @@ def test_the_api_never_gives_a_blinded_reader_a_reduced_amount(client_for, db):
     assert reduced and all(d["dose"] is None and "reduced_from" not in d for d in reduced)
     unblinded = client_for(team["admin"]).get(api_url(mood)).json()
     assert unblinded[0]["dose"] == 0.5
+
+
+def test_a_blinded_coordinator_records_a_reduced_dose_without_seeing_its_amount(client_for, db):
+    from assessments.models import DoseAdministration
+
+    team = journey_helpers.enrolled_in_mood()
+    mood = team["participant"]
+    start = mood.baseline_date + timedelta(days=2)
+    modify_dosing(
+        participant=mood,
+        user=team["investigator"],
+        kind="reduce",
+        from_date=start,
+        level=2,
+        reason="Fever after injections",
+    )
+    dose = mood.doses.get(date=start)
+    url = reverse("assessments:dose", args=[mood.pk, dose.pk])
+    client = client_for(team["coordinator"])
+    assert "0.5" not in client.get(url).content.decode()
+    answer = client.post(url, {"given": "yes", "administered_on": start.isoformat()})
+    assert answer.status_code == 302
+    record = DoseAdministration.objects.get(planned_dose=dose)
+    assert str(record.actual_dose) == "0.500"
+    edit = client.get(url).content.decode()
+    assert "0.5" not in edit
+    # A correction by the blinded coordinator keeps the amount saved.
+    client.post(
+        url,
+        {
+            "given": "yes",
+            "administered_on": start.isoformat(),
+            "lot": "L-7",
+            "row_version": record.row_version,
+            "reason_for_change": "Lot added",
+        },
+    )
+    record.refresh_from_db()
+    assert (record.lot, str(record.actual_dose)) == ("L-7", "0.500")
