@@ -21,7 +21,6 @@ from patients.models import (
     ScheduledVisit,
     VisitStatus,
 )
-from patients.selectors import can_see_values
 from trials import access
 from trials.forms.codes import (
     ADVERSE_EVENTS,
@@ -212,10 +211,11 @@ def form_cells(visit, records: dict, protocol_forms: list[str], counts: dict) ->
     return cells
 
 
-def hide_blinded_values(cells: list[FormCell], user, participant: Participant) -> list[FormCell]:
-    """Mark the cells whose values the user may not see (the protocol's blinded results)."""
+def hide_blinded_values(cells: list[FormCell], hidden: frozenset[str]) -> list[FormCell]:
+    """Mark the cells whose values the user may not see: `hidden` is
+    `patients.selectors.hidden_result_codes(user, participant)`."""
     for cell in cells:
-        cell.values_hidden = not can_see_values(user, participant, cell.code)
+        cell.values_hidden = cell.code in hidden
     return cells
 
 

@@ -19,7 +19,12 @@ from django.views.decorators.http import require_POST
 from audit.editing import StaleRecord
 from patients import dose_modifications
 from patients.models import ModificationKind, ScheduledVisit, VisitStatus
-from patients.selectors import can_see_values, get_participant_or_404, may_see_dose_amounts
+from patients.selectors import (
+    can_see_values,
+    get_participant_or_404,
+    hidden_result_codes,
+    may_see_dose_amounts,
+)
 from trials import access
 from trials.forms.codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 
@@ -62,8 +67,7 @@ def visit_detail(request, pk: int, code: str):
         selectors.form_cells(
             visit, records, protocol_forms, selectors.open_query_counts(records.values())
         ),
-        request.user,
-        participant,
+        hidden_result_codes(request.user, participant),
     )
     can_edit = selectors.can_capture(request.user, participant)
     missed_form = None

@@ -41,6 +41,15 @@ def can_see_values(user, participant: Participant, form_code: str) -> bool:
     return may_see_arm(user, participant)
 
 
+def hidden_result_codes(user, participant: Participant) -> frozenset[str]:
+    """The forms whose values this user may not see for this participant (`can_see_values`
+    for every form at once: a page of many visits asks once)."""
+    blinded = participant.protocol_version.blinded_results
+    if not blinded or may_see_arm(user, participant):
+        return frozenset()
+    return frozenset(blinded)
+
+
 def may_see_dose_amounts(user, participant: Participant) -> bool:
     """Whether a dose amount that is not the protocol's for every arm (a reduction) may be
     shown: it can tell the arm when the arms differ in amount, so only to whoever may see

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from assessments import dosing, selectors
 from patients.clinical_dates import study_period
 from patients.models import VisitStatus
-from patients.selectors import can_see_values
+from patients.selectors import hidden_result_codes
 from trials.forms.codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 
 register = template.Library()
@@ -49,6 +49,7 @@ def panel_context(participant, user, *, today=None) -> dict:
         if visit.definition_id is not None:
             columns.extend(c for c in visit.definition.forms if c not in columns)
     capture_columns = [c for c in columns if c in selectors.CAPTURE_FORMS]
+    hidden = hidden_result_codes(user, participant)
     counts = selectors.open_query_counts([r for by in records.values() for r in by.values()])
     rows = []
     for visit in visits:
@@ -68,11 +69,7 @@ def panel_context(participant, user, *, today=None) -> dict:
 
     efficacy = selectors.efficacy_instrument(visits)
     # A blinded result is plotted only for whoever may see it (can_see_values).
-    shown = {
-        code: can_see_values(user, participant, code)
-        for code in {efficacy, TREG_PANEL, STEROID_DOSE}
-        if code
-    }
+    shown = {code: code not in hidden for code in {efficacy, TREG_PANEL, STEROID_DOSE} if code}
     baseline = participant.baseline_date
     by_visit = {v.pk: v for v in visits}
     start, end = study_period(participant)
