@@ -187,8 +187,9 @@ def calendar(request, pk: int):
 
 
 def dose_data(dose, show_amounts: bool) -> dict:
-    """A planned dose; a reduced one carries `reduced_from`, and both amounts are left out
-    (`dose` null) for a reader who may not see them (`may_see_dose_amounts`)."""
+    """A planned dose; one a dosing decision changed names it (`modification`), a reduced
+    one carries `reduced_from`, and both amounts are left out (`dose` null) for a reader
+    who may not see them (`may_see_dose_amounts`)."""
     data = {
         "date": dose.date,
         "dose": dose.dose.normalize(),
@@ -196,8 +197,9 @@ def dose_data(dose, show_amounts: bool) -> dict:
         "route": dose.route,
         "phase": dose.phase,
         "status": dose.status,
-        "modification": dose.modification_id,
     }
+    if dose.modification_id is not None:
+        data["modification"] = dose.modification_id
     if dose.unmodified_dose is not None:
         if show_amounts:
             data["reduced_from"] = dose.unmodified_dose.normalize()
