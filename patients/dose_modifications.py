@@ -146,8 +146,8 @@ def modify_dosing(
     if errors:
         raise ValidationError(errors)
 
-    label = ModificationKind(kind).label
-    with acting(user, f"Dosing {label.lower()} from {from_date.isoformat()}: {reason}"):
+    # The trail's reasons are written in English, like every service's.
+    with acting(user, f"Dosing decision ({kind}) from {from_date.isoformat()}: {reason}"):
         modification = DoseModification.objects.create(
             participant=participant,
             kind=kind,
