@@ -54,9 +54,7 @@ def panel_context(participant, user, *, today=None) -> dict:
     rows = []
     for visit in visits:
         found = selectors.form_cells(visit, records[visit.pk], capture_columns, counts)
-        cells = {
-            cell.code: cell for cell in selectors.hide_blinded_values(found, user, participant)
-        }
+        cells = {cell.code: cell for cell in selectors.hide_blinded_values(found, hidden)}
         rows.append(GridRow(visit, [cells.get(code) for code in columns]))
 
     doses = list(dosing.log_doses(participant))
