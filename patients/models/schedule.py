@@ -196,7 +196,9 @@ class PlannedDose(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.participant} {self.date} {self.dose} {self.unit}"
+        # No amount: a name is shown wherever the dose is (a trail's heading, the admin),
+        # and an amount can tell the arm (`blinded_fields`).
+        return f"{self.participant} {self.date} ({self.phase})"
 
     def get_study(self) -> Study:
         return self.participant.study

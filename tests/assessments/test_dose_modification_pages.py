@@ -189,3 +189,7 @@ def test_a_blinded_coordinator_records_a_reduced_dose_without_seeing_its_amount(
     )
     record.refresh_from_db()
     assert (record.lot, str(record.actual_dose)) == ("L-7", "0.500")
+    trail = reverse("record-history", args=["assessments.doseadministration", record.pk])
+    blinded_trail = client.get(trail)
+    assert blinded_trail.status_code == 200 and "0.5" not in blinded_trail.content.decode()
+    assert "0.5" in client_for(team["admin"]).get(trail).content.decode()
