@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from audit.editing import update_record
 from patients.clinical_dates import check_participant_date
-from patients.models import DoseStatus, Participant, PlannedDose
+from patients.models import DoseStatus, ModificationKind, Participant, PlannedDose
 
 from .checks import DOSE_CHECKS, Unconfirmed, evaluate
 from .entry import (
@@ -71,6 +71,10 @@ def record_dose(
         )
         if dose is None:
             raise ValidationError({ALL: [_("This dose is no longer on the schedule.")]})
+        if dose.status == DoseStatus.HELD:
+            raise ValidationError(
+                {ALL: [_("This dose is on hold: an investigator must resume dosing first.")]}
+            )
         existing = DoseAdministration.objects.select_for_update().filter(planned_dose=dose).first()
         today = participant.site.today()
         errors: dict[str, list[str]] = {}
@@ -200,9 +204,14 @@ class Adherence:
         return (Decimal(100) * self.given / self.due).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
+#: Doses an investigator took off the schedule (held, or cancelled by a stop): not due.
+NOT_TO_BE_GIVEN = (DoseStatus.HELD, DoseStatus.CANCELLED)
+
+
 def adherence(doses, today: date) -> Adherence:
     """% of the planned doses due so far (planned date up to today, or already recorded)
-    that were given."""
+    that were given. Doses held or stopped by an investigator are not due."""
+    doses = [d for d in doses if d.status not in NOT_TO_BE_GIVEN]
     due = [d for d in doses if d.date <= today or d.status != DoseStatus.PLANNED]
     return Adherence(
         given=sum(d.status == DoseStatus.GIVEN for d in doses),
@@ -212,7 +221,8 @@ def adherence(doses, today: date) -> Adherence:
 
 
 def dose_state(dose: PlannedDose, today: date) -> str:
-    """given / given_other_day / not_given / missed (past, nothing recorded) / planned."""
+    """given / given_other_day / not_given / held / stopped / missed (past, nothing
+    recorded) / planned."""
     if dose.status == DoseStatus.GIVEN:
         admin = getattr(dose, "administration", None)
         if admin is not None and admin.administered_on != dose.date:
@@ -220,4 +230,31 @@ def dose_state(dose: PlannedDose, today: date) -> str:
         return "given"
     if dose.status == DoseStatus.NOT_GIVEN:
         return "not_given"
+    if dose.status == DoseStatus.HELD:
+        return "held"
+    if dose.status == DoseStatus.CANCELLED:
+        return "stopped"
     return "missed" if dose.date < today else "planned"
+
+
+def reduction_levels(doses, modifications) -> dict[int, int]:
+    """{planned dose id: the dose level it was reduced to}, for the reduced doses.
+
+    A reduction applies to the doses from its date that were not recorded yet, and a later
+    one replaces it; a hold or resume after it leaves the amount as it was."""
+    reductions = [m for m in modifications if m.kind == ModificationKind.REDUCE]
+    levels = {}
+    for dose in doses:
+        if dose.unmodified_dose is None:
+            continue
+        applying = [m for m in reductions if m.from_date <= dose.date]
+        if applying:
+            levels[dose.pk] = max(applying, key=lambda m: (m.decided_at, m.pk)).level
+    return levels
+
+
+def log_doses(participant: Participant):
+    """The doses the dose log and calendar show (`in_log`), in date order."""
+    return (
+        participant.doses.in_log().select_related("administration", "modification").order_by("date")
+    )

@@ -17,6 +17,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from patients.models import ModificationKind
+
 from .instruments.base import BOOLEAN, CHOICE
 from .models import InjectionSite, LocalReaction, SteroidDrug, TregPanel
 
@@ -311,17 +313,28 @@ class DoseAdministrationForm(VersionedForm):
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, planned_dose, **kwargs):
+    def __init__(self, *args, planned_dose, show_amount: bool = True, **kwargs):
+        """`show_amount` False: the planned amount is a reduction a blinded reader may not
+        see (patients.selectors.may_see_dose_amounts): the amount is neither shown nor
+        typed; the service records the planned dose, and a correction keeps the saved one."""
         self.planned_dose = planned_dose
+        self.show_amount = show_amount
         super().__init__(*args, **kwargs)
-        self.fields["actual_dose"].help_text = _("Planned: %(dose)s %(unit)s") % {
-            "dose": planned_dose.dose.normalize(),
-            "unit": planned_dose.unit,
-        }
+        if show_amount:
+            self.fields["actual_dose"].help_text = _("Planned: %(dose)s %(unit)s") % {
+                "dose": planned_dose.dose.normalize(),
+                "unit": planned_dose.unit,
+            }
+        else:
+            self.fields["actual_dose"].disabled = True
+            self.fields["actual_dose"].help_text = _(
+                "The planned dose level (a reduced amount is blinded)."
+            )
         record = self.record
         if record is None:
             self.fields["administered_on"].initial = planned_dose.date
-            self.fields["actual_dose"].initial = planned_dose.dose.normalize()
+            if show_amount:
+                self.fields["actual_dose"].initial = planned_dose.dose.normalize()
             return
         self.fields["given"].initial = YES if record.given else NO
         for name in (
@@ -334,15 +347,19 @@ class DoseAdministrationForm(VersionedForm):
             "reason_not_given",
             "notes",
         ):
-            self.fields[name].initial = getattr(record, name)
+            if name != "actual_dose" or show_amount:
+                self.fields[name].initial = getattr(record, name)
 
     def values(self) -> dict:
         data = self.cleaned_data
+        amount = data.get("actual_dose")
+        if not self.show_amount:
+            amount = self.record.actual_dose if self.record is not None else None
         return {
             "given": data.get("given") == YES,
             "administered_on": data.get("administered_on"),
             "administered_time": data.get("administered_time"),
-            "actual_dose": data.get("actual_dose"),
+            "actual_dose": amount,
             "lot": data.get("lot", ""),
             "injection_site": data.get("injection_site", ""),
             "local_reaction": data.get("local_reaction", ""),
@@ -363,6 +380,42 @@ class UnscheduledVisitForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for the visit"), widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def show_errors(self, exc: ValidationError) -> None:
+        for key, messages in exc.message_dict.items():
+            for message in messages:
+                self.add_error(key if key in self.fields else None, message)
+
+
+class DoseModificationForm(forms.Form):
+    """An investigator's dosing decision (patients.dose_modifications.modify_dosing).
+
+    The levels are offered by number; their amounts only to a reader who may see amounts
+    (`show_amounts`), since a reduced amount can tell the arm."""
+
+    kind = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
+    from_date = forms.DateField(label=_("From"), widget=DATE)
+    until_date = forms.DateField(
+        label=_("Until (a hold only; empty: until resumed)"), widget=DATE, required=False
+    )
+    level = forms.TypedChoiceField(
+        label=_("Dose level (a reduction only)"), coerce=int, required=False, empty_value=None
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, levels=(), unit: str = "", show_amounts: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = ModificationKind.choices
+        self.fields["level"].choices = [("", "—")] + [
+            (
+                n,
+                _("Level %(n)d (%(dose)s %(unit)s)")
+                % {"n": n, "dose": f"{amount.normalize():f}", "unit": unit}
+                if show_amounts
+                else _("Level %(n)d") % {"n": n},
+            )
+            for n, amount in enumerate(levels, start=1)
+        ]
 
     def show_errors(self, exc: ValidationError) -> None:
         for key, messages in exc.message_dict.items():

@@ -171,6 +171,9 @@ class FormCell:
     required: bool
     record: models.Model | None = None
     open_queries: int = 0
+    #: A blinded result the reader may not see (`patients.selectors.can_see_values`): its
+    #: status shows, its values, form page and trail do not.
+    values_hidden: bool = False
 
     @property
     def audit_label(self) -> str | None:
@@ -202,6 +205,14 @@ def form_cells(visit, records: dict, protocol_forms: list[str], counts: dict) ->
                 open_queries=counts.get(key, 0) if key else 0,
             )
         )
+    return cells
+
+
+def hide_blinded_values(cells: list[FormCell], hidden: frozenset[str]) -> list[FormCell]:
+    """Mark the cells whose values the user may not see: `hidden` is
+    `patients.selectors.hidden_result_codes(user, participant)`."""
+    for cell in cells:
+        cell.values_hidden = cell.code in hidden
     return cells
 
 

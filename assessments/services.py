@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -27,6 +27,7 @@ from audit.editing import update_record
 from audit.tracking import acting
 from patients.clinical_dates import check_participant_date
 from patients.models import Participant, ScheduledVisit, VisitStatus
+from patients.selectors import can_see_values
 from trials.forms.codes import INSTRUMENT_CODES, TREG_PANEL
 
 from . import instruments
@@ -131,8 +132,11 @@ def capture_form(
     record needs `reason`, as does moving a visit date already recorded. A visit date
     outside the window is accepted and makes the visit a protocol deviation. A value outside
     its soft limits (assessments.checks) is refused with `Unconfirmed` unless its item is in
-    `confirm`; the confirmations are stored on the record."""
+    `confirm`; the confirmations are stored on the record. A blinded result (the protocol's
+    `blinded_results`) is entered only by whoever may see it (`can_see_values`)."""
     require_capture(user, participant)
+    if not can_see_values(user, participant, form_code):
+        raise PermissionDenied(_("This form's results are blinded: unblinded staff enter them."))
     reason = (reason or "").strip()
     if form_code not in CAPTURE_FORMS:
         raise ValidationError({"form": [_("There is no form “%(code)s”.") % {"code": form_code}]})

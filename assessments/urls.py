@@ -25,4 +25,5 @@ urlpatterns = [
     ),
     path("participants/<int:pk>/doses/", views.dose_log, name="doses"),
     path("participants/<int:pk>/doses/<int:dose_pk>/", views.dose_record, name="dose"),
+    path("participants/<int:pk>/doses/modify/", views.dose_modify, name="dose_modify"),
 ]

@@ -19,14 +19,21 @@ from django.views.decorators.http import require_POST
 
 from audit.editing import StaleRecord
 from core.replica import using_replica
-from patients.models import ScheduledVisit, VisitStatus
-from patients.selectors import get_participant_or_404
+from patients import dose_modifications
+from patients.models import ModificationKind, ScheduledVisit, VisitStatus
+from patients.selectors import (
+    can_see_values,
+    get_participant_or_404,
+    hidden_result_codes,
+    may_see_dose_amounts,
+)
 from trials import access
 from trials.forms.codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 
 from . import dosing, instruments, selectors, services
 from .forms import (
     DoseAdministrationForm,
+    DoseModificationForm,
     InstrumentForm,
     MissedVisitForm,
     SteroidDoseForm,
@@ -58,8 +65,11 @@ def visit_detail(request, pk: int, code: str):
         if visit.definition_id is None
         else None
     )
-    cells = selectors.form_cells(
-        visit, records, protocol_forms, selectors.open_query_counts(records.values())
+    cells = selectors.hide_blinded_values(
+        selectors.form_cells(
+            visit, records, protocol_forms, selectors.open_query_counts(records.values())
+        ),
+        hidden_result_codes(request.user, participant),
     )
     can_edit = selectors.can_capture(request.user, participant)
     missed_form = None
@@ -101,6 +111,8 @@ def visit_form(request, pk: int, code: str, form_code: str):
     is_capture_form = form_code in selectors.CAPTURE_FORMS
     if not is_capture_form or form_code not in selectors.forms_for_visit(visit):
         raise Http404(_("This visit has no such form."))
+    if not can_see_values(request.user, participant, form_code):
+        raise PermissionDenied(_("This form's results are blinded: unblinded staff see them."))
     record = selectors.record_at(visit, form_code)
     can_edit = selectors.can_capture(request.user, participant)
     conflict = None
@@ -235,8 +247,28 @@ def unscheduled_visit(request, pk: int):
 @login_required
 def dose_log(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
+    form = None
+    if dose_modifications.may_modify_dosing(request.user, participant):
+        form = _modification_form(request, participant)
+    return _render_dose_log(request, participant, form)
+
+
+def _modification_form(request, participant, data=None):
+    return DoseModificationForm(
+        data,
+        levels=dose_modifications.dose_levels(participant),
+        unit=participant.doses.values_list("unit", flat=True).first() or "",
+        show_amounts=may_see_dose_amounts(request.user, participant),
+        initial={"from_date": participant.site.today()},
+    )
+
+
+def _render_dose_log(request, participant, form, status=200):
     today = participant.site.today()
-    doses = list(participant.doses.live().select_related("administration").order_by("date"))
+    doses = list(dosing.log_doses(participant))
+    modifications = list(
+        participant.dose_modifications.select_related("decided_by").order_by("decided_at", "pk")
+    )
     rows = [(dose, dosing.dose_state(dose, today)) for dose in doses]
     return render(
         request,
@@ -247,22 +279,60 @@ def dose_log(request, pk: int):
             "adherence": dosing.adherence(doses, today),
             "today": today,
             "can_edit": selectors.can_capture(request.user, participant),
+            "modifications": modifications,
+            "levels": dosing.reduction_levels(doses, modifications),
+            "show_amounts": may_see_dose_amounts(request.user, participant),
+            "stopped": any(m.kind == ModificationKind.STOP for m in modifications),
+            "modification_form": form,
         },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def dose_modify(request, pk: int):
+    """An investigator holds, resumes, reduces or stops dosing from the dose log."""
+    participant = get_participant_or_404(request.user, pk)
+    if not dose_modifications.may_modify_dosing(request.user, participant):
+        raise PermissionDenied(_("Only an investigator may change a participant's dosing."))
+    form = _modification_form(request, participant, request.POST)
+    if form.is_valid():
+        try:
+            modification = dose_modifications.modify_dosing(
+                participant=participant, user=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.show_errors(exc)
+        else:
+            messages.success(
+                request,
+                _("%(decision)s recorded: %(count)d planned doses changed.")
+                % {
+                    "decision": modification.get_kind_display(),
+                    "count": modification.planned_doses.count(),
+                },
+            )
+            return redirect("assessments:doses", pk=participant.pk)
+    return _render_dose_log(request, participant, form, status=400)
 
 
 @login_required
 def dose_record(request, pk: int, dose_pk: int):
     participant = get_participant_or_404(request.user, pk)
-    dose = participant.doses.live().select_related("administration").filter(pk=dose_pk).first()
+    dose = participant.doses.in_log().select_related("administration").filter(pk=dose_pk).first()
     if dose is None:
         raise Http404(_("No such planned dose."))
     record = getattr(dose, "administration", None)
     can_edit = selectors.can_capture(request.user, participant)
+    # A reduced amount is shown only to whoever may see it (and so is what was given).
+    show_amount = dose.unmodified_dose is None or may_see_dose_amounts(request.user, participant)
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied(_("Your role does not allow entering data."))
-        form = DoseAdministrationForm(request.POST, planned_dose=dose, record=record)
+        form = DoseAdministrationForm(
+            request.POST, planned_dose=dose, record=record, show_amount=show_amount
+        )
         if form.is_valid():
             try:
                 dosing.record_dose(
@@ -283,7 +353,7 @@ def dose_record(request, pk: int, dose_pk: int):
                 messages.success(request, _("Dose of %(date)s recorded.") % {"date": dose.date})
                 return redirect("assessments:doses", pk=participant.pk)
     else:
-        form = DoseAdministrationForm(planned_dose=dose, record=record)
+        form = DoseAdministrationForm(planned_dose=dose, record=record, show_amount=show_amount)
         if not can_edit:
             form.disable()
     return render(
@@ -292,6 +362,10 @@ def dose_record(request, pk: int, dose_pk: int):
         {
             "participant": participant,
             "dose": dose,
+            "show_amounts": show_amount,
+            "level": dosing.reduction_levels(
+                [dose], participant.dose_modifications.filter(kind=ModificationKind.REDUCE)
+            ).get(dose.pk),
             "form": form,
             "record": record,
             "can_edit": can_edit,

@@ -327,7 +327,9 @@ def visible_record_or_404(user, label: str, pk: str, *, is_blinded):
     The record must be visible through its model's `visible_to(user)` (the access layer);
     allocation fields are hidden from users blinded in the record's study, and a model whose
     every row tells the allocation (`allocation_trail = True`: arms, randomisation lists and
-    slots, unblindings) has no trail at all for them: hiding fields would not be enough.
+    slots, unblindings) has no trail at all for them: hiding fields would not be enough. Nor
+    has a record whose values tell it (`is_blinded_result`: a form its protocol lists in
+    `blinded_results`, such as a Treg panel under IL-2 against placebo).
 
     Who is blinded where is the access layer's answer, and that layer (trials) sits above
     audit: the caller passes it in as `is_blinded(user, study)` (the URLconf hands the views
@@ -344,6 +346,8 @@ def visible_record_or_404(user, label: str, pk: str, *, is_blinded):
     if obj is None:
         raise Http404("No such record.")
     blinded = is_blinded(user, obj.get_study())
-    if blinded and getattr(model, "allocation_trail", False):
+    if blinded and (
+        getattr(model, "allocation_trail", False) or getattr(obj, "is_blinded_result", False)
+    ):
         raise Http404("No such record.")
     return obj, hidden_fields_for(model, blinded=blinded)

@@ -21,7 +21,14 @@ from trials.models import ReminderEvent, ReminderRule, Site, Study
 
 #: Kinds of notification with no reminder rule: sent whatever the protocol says.
 EMERGENCY_UNBLINDING = "emergency_unblinding"
-KIND_CHOICES = [*ReminderEvent.choices, (EMERGENCY_UNBLINDING, _("Emergency unblinding"))]
+#: An investigator held or stopped a participant's dosing: the site's coordinators must
+#: know before the next dose is prepared.
+DOSE_HOLD = "dose_hold"
+KIND_CHOICES = [
+    *ReminderEvent.choices,
+    (EMERGENCY_UNBLINDING, _("Emergency unblinding")),
+    (DOSE_HOLD, _("Dosing held or stopped")),
+]
 
 #: Kinds that reach a person in one digest a day per study (notifications.digests): their
 #: lead time is days, so a morning list loses nothing, and a coordinator with hundreds of
@@ -36,8 +43,9 @@ ROUTINE_KINDS = frozenset(
     }
 )
 #: Everything else is about safety and goes out at once, one e-mail per notification: an
-#: SAE report deadline, a suicidality alert, an emergency unblinding. A kind added later is
-#: immediate unless listed above, so that a new safety reminder is never held for a day.
+#: SAE report deadline, a suicidality alert, an emergency unblinding, a dose hold. A kind
+#: added later is immediate unless listed above, so that a new safety reminder is never
+#: held for a day.
 
 
 class Status(models.TextChoices):

@@ -12,6 +12,7 @@ index serves, so that a sweep costs what is due, not what the study holds:
 | ae_unreviewed | AEs awaiting review since long enough | ae_awaiting_review_idx |
 | phq9_self_harm | standing instrument alerts raised recently | instrument_alert_standing_idx |
 | emergency_unblinding | unblindings done recently (no rule: study admins, at once) | a few rows |
+| dose_hold | recent holds and stops (coordinators, at once) | dose_modification_notice_idx |
 
 "Today" is the site's today: the query range is widened by a day on each side so that it
 covers every time zone, then each candidate is checked against its own site's calendar.
@@ -41,7 +42,9 @@ from django.db import models
 from assessments import instruments
 from assessments.models import InstrumentAlert
 from patients.models import (
+    DoseModification,
     DoseStatus,
+    ModificationKind,
     Participant,
     ParticipantStatus,
     PlannedDose,
@@ -52,7 +55,7 @@ from patients.models import (
 from safety.models import DEADLINE_FIELDS, AdverseEvent, DeadlineKind
 from trials.models import ReminderEvent, ReminderRule, Role, VersionStatus
 
-from .models import EMERGENCY_UNBLINDING
+from .models import DOSE_HOLD, EMERGENCY_UNBLINDING
 
 #: The widest gap between UTC's date and any site's date.
 ZONE_SLACK = timedelta(days=1)
@@ -269,6 +272,30 @@ def emergency_unblindings(*, now: datetime, lookback: timedelta):
         )
 
 
+def dose_holds(*, now: datetime, lookback: timedelta):
+    """An investigator held or stopped dosing: tell the site's coordinators at once (a
+    safety reminder, DESIGN.md "Reminders"), whatever the protocol's rules, before anyone
+    prepares the next dose. A resume or a reduction changes what the dose log says and
+    the dose-day reminders, and needs no notice of its own."""
+    candidates = DoseModification.objects.filter(
+        kind__in=[ModificationKind.HOLD, ModificationKind.STOP],
+        decided_at__gte=now - lookback,
+        decided_at__lte=now,
+    ).select_related("participant__site__study", "decided_by")
+    for modification in candidates:
+        participant = modification.participant
+        local = modification.decided_at.astimezone(zone(participant.site.timezone)).date()
+        yield Due(
+            None,
+            modification,
+            participant,
+            local,
+            due_at=modification.decided_at,
+            event=DOSE_HOLD,
+            notify=(Role.COORDINATOR,),
+        )
+
+
 FINDERS = {
     ReminderEvent.VISIT_WINDOW_OPENS: visit_window_opens,
     ReminderEvent.VISIT_OVERDUE: visit_overdue,
@@ -300,3 +327,4 @@ def due_now(*, now: datetime, lookback: timedelta) -> Iterator[Due]:
     alert_rules = grouped.get(ReminderEvent.PHQ9_SELF_HARM, {})
     yield from instrument_alerts(alert_rules, now=now, lookback=lookback)
     yield from emergency_unblindings(now=now, lookback=lookback)
+    yield from dose_holds(now=now, lookback=lookback)

@@ -24,7 +24,7 @@ from safety.models import DeadlineKind
 from trials.models import ReminderEvent
 
 from . import conf
-from .models import EMERGENCY_UNBLINDING, KIND_CHOICES
+from .models import DOSE_HOLD, EMERGENCY_UNBLINDING, KIND_CHOICES
 from .reminders import Due, zone
 
 
@@ -76,11 +76,18 @@ def _dose(due: Due, values: dict) -> tuple[str, str, str]:
         phase=dose.phase,
     )
     subject = _("[%(study)s] Dose due %(date)s for %(subject)s")
-    body = _(
-        "A dose of %(dose)s %(unit)s %(route)s (%(phase)s) is planned for participant "
-        "%(subject)s at site %(site)s on %(date)s. Record it in the dose log once given or "
-        "not given."
-    )
+    if dose.unmodified_dose is not None and dose.participant.study.is_blinded_study:
+        # A reduced amount can tell the arm, and any recipient may be blinded.
+        body = _(
+            "A reduced dose, %(route)s (%(phase)s), is planned for participant %(subject)s at "
+            "site %(site)s on %(date)s. Record it in the dose log once given or not given."
+        )
+    else:
+        body = _(
+            "A dose of %(dose)s %(unit)s %(route)s (%(phase)s) is planned for participant "
+            "%(subject)s at site %(site)s on %(date)s. Record it in the dose log once given or "
+            "not given."
+        )
     label = _("%(subject)s · dose %(date)s") % values
     return subject % values, body % values, label
 
@@ -137,6 +144,38 @@ def _unblinding(due: Due, values: dict) -> tuple[str, str, str]:
     return subject % values, body % values, _("%(subject)s · unblinded") % values
 
 
+def _dose_hold(due: Due, values: dict) -> tuple[str, str, str]:
+    modification = due.obj
+    values.update(
+        who=modification.decided_by.get_full_name() or modification.decided_by.get_username(),
+        start=modification.from_date.isoformat(),
+        end=modification.until_date.isoformat() if modification.until_date else "",
+    )
+    # The reason stays in the application (clinical detail): the dose log shows it.
+    if modification.kind == "stop":
+        subject = _("[%(study)s] URGENT: dosing of %(subject)s stopped from %(start)s")
+        body = _(
+            "%(who)s stopped the dosing of participant %(subject)s at site %(site)s for good "
+            "from %(start)s. Give no further dose; the dose log says why."
+        )
+        label = _("%(subject)s · dosing stopped") % values
+    else:
+        subject = _("[%(study)s] URGENT: dosing of %(subject)s held from %(start)s")
+        if modification.until_date:
+            body = _(
+                "%(who)s held the dosing of participant %(subject)s at site %(site)s from "
+                "%(start)s to %(end)s. Give no dose in that period; the dose log says why."
+            )
+        else:
+            body = _(
+                "%(who)s held the dosing of participant %(subject)s at site %(site)s from "
+                "%(start)s until an investigator resumes it. Give no dose meanwhile; the dose "
+                "log says why."
+            )
+        label = _("%(subject)s · dosing held") % values
+    return subject % values, body % values, label
+
+
 COMPOSERS = {
     ReminderEvent.VISIT_WINDOW_OPENS: _visit,
     ReminderEvent.VISIT_OVERDUE: _visit,
@@ -145,12 +184,15 @@ COMPOSERS = {
     ReminderEvent.AE_UNREVIEWED: _review,
     ReminderEvent.PHQ9_SELF_HARM: _self_harm,
     EMERGENCY_UNBLINDING: _unblinding,
+    DOSE_HOLD: _dose_hold,
 }
 
 
 def link_for(due: Due) -> str:
     if due.event in (ReminderEvent.SAE_REPORT_DUE, ReminderEvent.AE_UNREVIEWED):
         return due.obj.get_absolute_url()
+    if due.event == DOSE_HOLD:
+        return reverse("assessments:doses", args=[due.participant.pk])
     return reverse("patients:participant", args=[due.participant.pk])
 
 

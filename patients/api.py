@@ -4,7 +4,9 @@ Same permissions as the pages: the participant must be visible to the user (404 
 the role must allow the write (403), and `arm` is absent for a blinded user.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
@@ -16,9 +18,9 @@ from signatures.fields import SigningPasswordSerializerField
 from trials import access
 from trials.models import Site
 
-from . import services
-from .models import Participant, ParticipantStatus, Sex
-from .selectors import get_participant_or_404, may_see_arm
+from . import dose_modifications, services
+from .models import ModificationKind, Participant, ParticipantStatus, Sex
+from .selectors import get_participant_or_404, may_see_arm, may_see_dose_amounts
 
 
 def participant_data(user, participant: Participant) -> dict:
@@ -179,15 +181,80 @@ def calendar(request, pk: int):
         }
         for v in participant.visits.order_by("target_date", "code")
     ]
-    doses = [
-        {
-            "date": d.date,
-            "dose": d.dose.normalize(),
-            "unit": d.unit,
-            "route": d.route,
-            "phase": d.phase,
-            "status": d.status,
-        }
-        for d in participant.doses.order_by("date", "phase")
-    ]
+    show_amounts = may_see_dose_amounts(request.user, participant)
+    doses = [dose_data(d, show_amounts) for d in participant.doses.order_by("date", "phase")]
     return Response({"visits": visits, "doses": doses})
+
+
+def dose_data(dose, show_amounts: bool) -> dict:
+    """A planned dose; one a dosing decision changed names it (`modification`), a reduced
+    one carries `reduced_from`, and both amounts are left out (`dose` null) for a reader
+    who may not see them (`may_see_dose_amounts`)."""
+    data = {
+        "date": dose.date,
+        "dose": dose.dose.normalize(),
+        "unit": dose.unit,
+        "route": dose.route,
+        "phase": dose.phase,
+        "status": dose.status,
+    }
+    if dose.modification_id is not None:
+        data["modification"] = dose.modification_id
+    if dose.unmodified_dose is not None:
+        if show_amounts:
+            data["reduced_from"] = dose.unmodified_dose.normalize()
+        else:
+            data["dose"] = None
+    return data
+
+
+def modification_data(modification, show_amounts: bool) -> dict:
+    data = {
+        "id": modification.pk,
+        "kind": modification.kind,
+        "from_date": modification.from_date,
+        "until_date": modification.until_date,
+        "level": modification.level,
+        "reason": modification.reason,
+        "decided_by": modification.decided_by.get_username(),
+        "decided_at": modification.decided_at,
+        "planned_doses": modification.planned_doses.count(),
+    }
+    if show_amounts and modification.dose is not None:
+        data["dose"] = modification.dose.normalize()
+    return data
+
+
+class DoseModificationSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ModificationKind.choices)
+    from_date = serializers.DateField()
+    until_date = serializers.DateField(required=False, allow_null=True)
+    level = serializers.IntegerField(required=False, allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+
+
+@extend_schema(request=DoseModificationSerializer, responses=dict)
+@api_view(["GET", "POST"])
+def dose_modifications_view(request, pk: int):
+    """The participant's dosing decisions; a new one by an investigator (403 otherwise)."""
+    participant = get_participant_or_404(request.user, pk)
+    show_amounts = may_see_dose_amounts(request.user, participant)
+    if request.method == "POST":
+        if not dose_modifications.may_modify_dosing(request.user, participant):
+            raise PermissionDenied(_("Only an investigator may change a participant's dosing."))
+        body = DoseModificationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            modification = dose_modifications.modify_dosing(
+                participant=participant, user=request.user, **body.validated_data
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(
+                {
+                    ("non_field_errors" if k == "__all__" else k): v
+                    for k, v in exc.message_dict.items()
+                }
+            ) from None
+        return Response(modification_data(modification, show_amounts), status=201)
+    modifications = participant.dose_modifications.select_related("decided_by")
+    return Response([modification_data(m, show_amounts) for m in modifications])

@@ -18,4 +18,9 @@ urlpatterns = [
     ),
     path("participants/<int:pk>/enrol/", api.enrol, name="api-enrol"),
     path("participants/<int:pk>/calendar/", api.calendar, name="api-calendar"),
+    path(
+        "participants/<int:pk>/dose-modifications/",
+        api.dose_modifications_view,
+        name="api-dose-modifications",
+    ),
 ]

@@ -23,6 +23,7 @@ from trials.services import phase_spec, visit_spec
 
 from .calendar import Calendar, compute_calendar
 from .clinical_dates import clinical_date_problem, consent_bound
+from .dose_modifications import replay_on_new_doses
 from .eligibility import clean_answers, verdict, with_derived_age
 from .models import (
     Consent,
@@ -170,6 +171,9 @@ def reconsent(
             on_or_after=cutoff,
             skip_visit_codes=recorded_visits,
             skip_dose_days=recorded_dose_days,
+        )
+        replay_on_new_doses(
+            participant, participant.doses.filter(protocol_version=version, date__gte=cutoff)
         )
     return participant
 

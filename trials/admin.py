@@ -330,7 +330,16 @@ class ProtocolVersionAdmin(StudyScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not obj.is_editable:
-            return ["study", "label", "effective_date", "drug", "status", "activated_at"]
+            return [
+                "study",
+                "label",
+                "effective_date",
+                "drug",
+                "dose_levels",
+                "blinded_results",
+                "status",
+                "activated_at",
+            ]
         return ["status", "activated_at"]
 
     def has_delete_permission(self, request, obj=None):

@@ -88,11 +88,15 @@ class VersionSpec:
     `screening_number_pattern` (optional key) is a Python regular expression that a whole
     screening number must match, e.g. `"RP-[0-9]{3}"`; it is checked as a regular
     expression when the file is read. Absent, DEFAULT_SCREENING_NUMBER_PATTERN applies.
+    `blinded_results` (optional) lists form codes, built-in or defined by the file.
     """
 
     label: str
     effective: date
     screening_number_pattern: str = DEFAULT_SCREENING_NUMBER_PATTERN
+    #: Forms whose values tell the allocation (a Treg panel under IL-2 against placebo):
+    #: only users unblinded in the study enter or read them; the others see that they are done.
+    blinded_results: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,10 +170,16 @@ class PhaseSpec:
 
 @dataclass(frozen=True)
 class DosingSpec:
-    """The study drug and its phases, in file order; phases never share a week."""
+    """The study drug and its phases, in file order; phases never share a week.
+
+    `dose_levels` (optional) are the amounts, in the phases' unit, an investigator may
+    reduce a participant's dose to: level 1 is the first listed, level 2 the second...
+    A reduction names its level, so that a blinded reader can be told the level alone.
+    """
 
     drug: str
     phases: tuple[PhaseSpec, ...]
+    dose_levels: tuple[Decimal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -252,9 +262,13 @@ def _study(r: NodeReader, node: Node, path: str) -> StudySpec | None:
     return _built(r, before, spec)
 
 
-def _version(r: NodeReader, node: Node, path: str) -> VersionSpec | None:
+def _version(
+    r: NodeReader, node: Node, path: str, *, form_codes: frozenset[str] = FORM_CODES
+) -> VersionSpec | None:
     before = r.count()
-    f = r.mapping(node, path, ("label", "effective"), ("screening_number_pattern",))
+    f = r.mapping(
+        node, path, ("label", "effective"), ("screening_number_pattern", "blinded_results")
+    )
     if f is None:
         return None
     spec = VersionSpec(
@@ -264,6 +278,9 @@ def _version(r: NodeReader, node: Node, path: str) -> VersionSpec | None:
             "screening_number_pattern",
             lambda n, p: _pattern(r, n, p),
             DEFAULT_SCREENING_NUMBER_PATTERN,
+        ),
+        blinded_results=f.get(
+            "blinded_results", r.unique_texts, (), choices=form_codes, what="form"
         ),
     )
     return _built(r, before, spec)
@@ -354,14 +371,18 @@ def _phase(r: NodeReader, node: Node, path: str) -> PhaseSpec | None:
 
 def _dosing(r: NodeReader, node: Node, path: str) -> DosingSpec | None:
     before = r.count()
-    f = r.mapping(node, path, ("drug", "phases"))
+    f = r.mapping(node, path, ("drug", "phases"), ("dose_levels",))
     if f is None:
         return None
     drug = f.get("drug", r.text)
     entries = r.entries(f, "phases", _phase)
     r.refuse_duplicates(entries, "name", "phase name")
     refuse_overlapping_phases(r, entries)
-    spec = DosingSpec(drug=drug, phases=tuple(spec for spec, _, _ in entries))
+    spec = DosingSpec(
+        drug=drug,
+        phases=tuple(spec for spec, _, _ in entries),
+        dose_levels=f.get("dose_levels", r.dose_levels, ()),
+    )
     return _built(r, before, spec)
 
 
@@ -450,7 +471,11 @@ def _protocol(r: NodeReader, root: Node) -> ProtocolSpec | None:
         lists[key] = tuple(spec for spec, _, _ in entries)
     sections = {
         key: None if f.node(key) is None else build(r, f.node(key), key)
-        for key, build in (("study", _study), ("version", _version), ("dosing", _dosing))
+        for key, build in (
+            ("study", _study),
+            ("version", partial(_version, form_codes=builtin | defined)),
+            ("dosing", _dosing),
+        )
     }
     spec = ProtocolSpec(**sections, **lists)
     return None if r.problems else spec
@@ -565,10 +590,10 @@ def dump_protocol(spec: ProtocolSpec) -> str:
     if spec.strata:
         document["strata"] = [_entry(stratum) for stratum in spec.strata]
     document["eligibility"] = [_entry(criterion) for criterion in spec.eligibility]
-    document["dosing"] = {
-        "drug": spec.dosing.drug,
-        "phases": [_entry(phase) for phase in spec.dosing.phases],
-    }
+    document["dosing"] = {"drug": spec.dosing.drug}
+    if spec.dosing.dose_levels:
+        document["dosing"]["dose_levels"] = _FlowList(spec.dosing.dose_levels)
+    document["dosing"]["phases"] = [_entry(phase) for phase in spec.dosing.phases]
     if spec.forms:
         document["forms"] = [_form_document(form) for form in spec.forms]
     document["visits"] = [_entry(visit) for visit in spec.visits]

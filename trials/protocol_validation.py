@@ -348,6 +348,21 @@ class NodeReader:
                 days.append(day)
         return tuple(days) if self.count() == before else None
 
+    def dose_levels(self, node: Node, path: str) -> tuple[Decimal, ...] | None:
+        """Distinct amounts greater than 0, level 1 first (a reduction names its level)."""
+        items = self.sequence(node, path, non_empty=True)
+        if items is None:
+            return None
+        before = self.count()
+        levels: list[Decimal] = []
+        for index, item in enumerate(items):
+            amount = self.decimal(item, f"{path}[{index}]", positive=True)
+            if amount is not None and amount in levels:
+                self.refuse(item, f"{path}[{index}]", f"dose level {item.value} is listed twice")
+            elif amount is not None:
+                levels.append(amount)
+        return tuple(levels) if self.count() == before else None
+
     def entries(self, fields: Fields, key: str, build, *, non_empty: bool = True) -> list:
         """`build(reader, node, path)` for each entry of the list under `key`.
 

@@ -105,6 +105,7 @@ def spec_from_version(version: ProtocolVersion) -> ProtocolSpec:
             label=version.label,
             effective=version.effective_date,
             screening_number_pattern=version.screening_number_pattern,
+            blinded_results=tuple(version.blinded_results),
         ),
         sites=tuple(SiteSpec(s.code, s.name, s.timezone) for s in study.sites.all()),
         arms=tuple(ArmSpec(a.code, a.name, a.ratio, a.is_placebo) for a in version.arms.all()),
@@ -123,6 +124,7 @@ def spec_from_version(version: ProtocolVersion) -> ProtocolSpec:
         dosing=DosingSpec(
             drug=version.drug,
             phases=tuple(phase_spec(p) for p in version.dosing_phases.order_by("order")),
+            dose_levels=tuple(_plain(level) for level in version.dose_levels),
         ),
         visits=tuple(visit_spec(v) for v in version.visits.order_by("order")),
         reminders=tuple(
@@ -247,6 +249,8 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
         effective_date=spec.version.effective,
         screening_number_pattern=spec.version.screening_number_pattern,
         drug=spec.dosing.drug,
+        dose_levels=list(spec.dosing.dose_levels),
+        blinded_results=list(spec.version.blinded_results),
     )
     Arm.objects.bulk_create(
         Arm(version=version, order=i, code=a.code, name=a.name, ratio=a.ratio, is_placebo=a.placebo)

@@ -61,6 +61,10 @@ class DoseAdministration(VisitRecord):
     )
     notes = models.TextField(_("notes"), blank=True)
 
+    #: A dose given can tell the arm when arms differ in amount, or after a reduction:
+    #: the record trail leaves it out for blinded readers (audit.history).
+    blinded_fields = ("actual_dose",)
+
     #: The fields a user types in.
     INPUTS = (
         "given",

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.tracking import clinical_record
 from patients.models import Participant, ScheduledVisit
 from trials.access import site_scope
+from trials.forms.codes import STEROID_DOSE, TREG_PANEL
 from trials.models import Study
 
 
@@ -52,6 +53,19 @@ class VisitRecord(models.Model):
     def get_study(self) -> Study:
         return self.participant.study
 
+    #: The form code the record answers (TREG, STEROID; an instrument's is its instrument).
+    FORM_CODE = ""
+
+    @property
+    def form_code(self) -> str:
+        return self.FORM_CODE
+
+    @property
+    def is_blinded_result(self) -> bool:
+        """Its values tell the allocation (the protocol's `blinded_results`): the record
+        trail (audit.history) is then closed to blinded readers, like an allocation's."""
+        return self.form_code in self.participant.protocol_version.blinded_results
+
 
 @clinical_record()
 class InstrumentResponse(VisitRecord):
@@ -62,6 +76,7 @@ class InstrumentResponse(VisitRecord):
         ScheduledVisit, on_delete=models.PROTECT, related_name="instrument_responses"
     )
     instrument = models.CharField(_("instrument"), max_length=20)
+
     answers = models.JSONField(_("answers"), default=dict)
     total = models.PositiveSmallIntegerField(_("total score"))
     band = models.CharField(_("severity band"), max_length=30, blank=True)
@@ -88,6 +103,10 @@ class InstrumentResponse(VisitRecord):
 
     def __str__(self) -> str:
         return f"{self.instrument} {self.scheduled_visit}"
+
+    @property
+    def form_code(self) -> str:
+        return self.instrument
 
     def audit_items(self, field: str) -> dict[str, tuple[str, dict]] | None:
         """The instrument's items (code → label, choice labels), so the audit trail shows a
@@ -159,6 +178,8 @@ _PERCENT_RANGE = Q(treg_pct_of_cd4__gte=0, treg_pct_of_cd4__lte=100) & Q(
 @clinical_record()
 class TregPanel(VisitRecord):
     """A dual-platform Treg flow panel (DESIGN.md, "Treg panel")."""
+
+    FORM_CODE = TREG_PANEL
 
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="treg_panels"
@@ -284,6 +305,8 @@ class SteroidDrug(models.TextChoices):
 @clinical_record()
 class SteroidDose(VisitRecord):
     """The daily glucocorticoid dose at a visit, as prednisone equivalent."""
+
+    FORM_CODE = STEROID_DOSE
 
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="steroid_doses"

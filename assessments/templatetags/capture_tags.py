@@ -15,6 +15,7 @@ from assessments import dosing, selectors
 from assessments.instruments import base
 from patients.clinical_dates import study_period
 from patients.models import VisitStatus
+from patients.selectors import hidden_result_codes
 from trials.forms.codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 
 register = template.Library()
@@ -49,16 +50,15 @@ def panel_context(participant, user, *, today=None) -> dict:
         if visit.definition_id is not None:
             columns.extend(c for c in visit.definition.forms if c not in columns)
     capture_columns = [c for c in columns if c in selectors.CAPTURE_FORMS]
+    hidden = hidden_result_codes(user, participant)
     counts = selectors.open_query_counts([r for by in records.values() for r in by.values()])
     rows = []
     for visit in visits:
-        cells = {
-            cell.code: cell
-            for cell in selectors.form_cells(visit, records[visit.pk], capture_columns, counts)
-        }
+        found = selectors.form_cells(visit, records[visit.pk], capture_columns, counts)
+        cells = {cell.code: cell for cell in selectors.hide_blinded_values(found, hidden)}
         rows.append(GridRow(visit, [cells.get(code) for code in columns]))
 
-    doses = list(participant.doses.live().select_related("administration").order_by("date"))
+    doses = list(dosing.log_doses(participant))
     weeks: dict[int, DoseWeek] = {}
     for dose in doses:
         week = (dose.study_day - 1) // 7 + 1 if dose.study_day > 0 else 0
@@ -67,6 +67,8 @@ def panel_context(participant, user, *, today=None) -> dict:
         )
 
     efficacy = selectors.efficacy_instrument(visits)
+    # A blinded result is plotted only for whoever may see it (can_see_values).
+    shown = {code: code not in hidden for code in {efficacy, TREG_PANEL, STEROID_DOSE} if code}
     baseline = participant.baseline_date
     by_visit = {v.pk: v for v in visits}
     start, end = study_period(participant)
@@ -77,7 +79,7 @@ def panel_context(participant, user, *, today=None) -> dict:
     efficacy_points, treg_pct, treg_abs, steroid = [], [], [], []
     for visit_id, by_code in records.items():
         visit = by_visit[visit_id]
-        if efficacy and efficacy in by_code and inside(visit.actual_date):
+        if efficacy and shown[efficacy] and efficacy in by_code and inside(visit.actual_date):
             efficacy_points.append(
                 {
                     "x": selectors.study_week(baseline, visit.actual_date),
@@ -85,12 +87,12 @@ def panel_context(participant, user, *, today=None) -> dict:
                     "visit": visit.code,
                 }
             )
-        if TREG_PANEL in by_code and inside(by_code[TREG_PANEL].sample_date):
+        if shown[TREG_PANEL] and TREG_PANEL in by_code and inside(by_code[TREG_PANEL].sample_date):
             panel = by_code[TREG_PANEL]
             x = selectors.study_week(baseline, panel.sample_date)
             treg_pct.append({"x": x, "y": _number(panel.treg_pct_of_cd4), "visit": visit.code})
             treg_abs.append({"x": x, "y": _number(panel.treg_per_ul), "visit": visit.code})
-        if STEROID_DOSE in by_code and inside(by_code[STEROID_DOSE].date):
+        if shown[STEROID_DOSE] and STEROID_DOSE in by_code and inside(by_code[STEROID_DOSE].date):
             dose = by_code[STEROID_DOSE]
             steroid.append(
                 {
@@ -138,6 +140,23 @@ def panel_context(participant, user, *, today=None) -> dict:
 def participant_panel(context, participant):
     user = context.get("user") or context["request"].user
     return {**panel_context(participant, user), "request": context.get("request")}
+
+
+@register.simple_tag
+def dose_amount(dose, show_amounts: bool, level=None) -> str:
+    """The one way a page writes a planned dose's amount.
+
+    A reduced amount goes only to a reader who may see it (`patients.selectors.
+    may_see_dose_amounts`): the others read the dose level, never an amount."""
+    amount = f"{dose.dose.normalize():f} {dose.unit}"
+    if dose.unmodified_dose is None:
+        return amount
+    if not show_amounts:
+        return _("reduced to level %(level)s") % {"level": level or "?"}
+    return _("%(amount)s (reduced from %(before)s)") % {
+        "amount": amount,
+        "before": f"{dose.unmodified_dose.normalize():f} {dose.unit}",
+    }
 
 
 @register.filter

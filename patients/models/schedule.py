@@ -12,6 +12,7 @@ from audit.tracking import clinical_record
 from trials.access import site_scope
 from trials.models import ProtocolVersion, Study, VisitDefinition
 
+from .dose_modification import DoseModification
 from .participant import Participant
 
 
@@ -111,13 +112,18 @@ class ScheduledVisit(models.Model):
 
 class DoseStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
+    #: Not to be given: an investigator's hold (`modification`) covers its day.
+    HELD = "held", _("Held")
     GIVEN = "given", _("Given")
     NOT_GIVEN = "not_given", _("Not given")
     CANCELLED = "cancelled", _("Cancelled")
     SUPERSEDED = "superseded", _("Superseded by an amendment")
 
 
-LIVE_DOSE = Q(status__in=[DoseStatus.PLANNED, DoseStatus.GIVEN, DoseStatus.NOT_GIVEN])
+#: A held dose stays on the schedule (a resume gives it back), so it is live.
+LIVE_DOSE = Q(
+    status__in=[DoseStatus.PLANNED, DoseStatus.HELD, DoseStatus.GIVEN, DoseStatus.NOT_GIVEN]
+)
 
 
 class PlannedDoseQuerySet(models.QuerySet):
@@ -128,6 +134,11 @@ class PlannedDoseQuerySet(models.QuerySet):
 
     def live(self) -> "PlannedDoseQuerySet":
         return self.filter(LIVE_DOSE)
+
+    def in_log(self) -> "PlannedDoseQuerySet":
+        """The live doses and those an investigator's stop cancelled, which the dose log
+        keeps in view (a withdrawal's or an amendment's are history only)."""
+        return self.filter(LIVE_DOSE | Q(status=DoseStatus.CANCELLED, modification__kind="stop"))
 
     def due_on(self, day) -> "PlannedDoseQuerySet":
         return self.filter(status=DoseStatus.PLANNED, date=day)
@@ -148,9 +159,26 @@ class PlannedDose(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=DoseStatus.choices, default=DoseStatus.PLANNED
     )
+    #: The last investigator's decision that changed this dose (held, reduced, stopped or
+    #: resumed), which the dose log names; empty for a dose as the protocol planned it.
+    modification = models.ForeignKey(
+        DoseModification,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="planned_doses",
+    )
+    #: The planned amount before a reduction ("reduced from"), kept to restore nothing by
+    #: guesswork; empty while the dose is at its protocol amount.
+    unmodified_dose = models.DecimalField(
+        _("dose before reduction"), max_digits=8, decimal_places=3, null=True, blank=True
+    )
     row_version = models.PositiveIntegerField(default=1)
 
     objects = PlannedDoseQuerySet.as_manager()
+
+    #: A reduced amount can tell the arm when arms differ in amount.
+    blinded_fields = ("dose", "unmodified_dose")
 
     class Meta:
         ordering = ["participant", "date"]
@@ -168,7 +196,9 @@ class PlannedDose(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.participant} {self.date} {self.dose} {self.unit}"
+        # No amount: a name is shown wherever the dose is (a trail's heading, the admin),
+        # and an amount can tell the arm (`blinded_fields`).
+        return f"{self.participant} {self.date} ({self.phase})"
 
     def get_study(self) -> Study:
         return self.participant.study

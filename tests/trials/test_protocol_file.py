@@ -365,14 +365,14 @@ DUPLICATES = {
         "code: W4,",
         "day: 57",
         "visits[2].code",
-        "duplicate visit code 'W4' (first on line 23)",
+        "duplicate visit code 'W4' (first on line 25)",
     ),
     "phase": (
         "name: maintenance",
         "name: induction",
         "weeks: [5, 12]",
         "dosing.phases[1].name",
-        "duplicate phase name 'induction' (first on line 19)",
+        "duplicate phase name 'induction' (first on line 21)",
     ),
 }
 

@@ -50,7 +50,11 @@ def test_an_unblinded_reader_gets_the_protocol_as_in_its_file(db, client_for):
     user = member(version, "sam", Role.STUDY_ADMIN)
     data = client_for(user).get(reverse("api-study-protocol", args=["LDIL2-MOOD"])).json()
     assert [a["code"] for a in data["arms"]] == ["IL2", "PBO"]
-    assert data["version"] == {"label": "1.0", "effective": "2018-01-15"}
+    assert data["version"] == {
+        "label": "1.0",
+        "effective": "2018-01-15",
+        "blinded_results": ["TREG"],
+    }
     assert [v["code"] for v in data["visits"]] == ["W0", "D5", "W1", "W2", "W4"]
 
 

@@ -71,6 +71,20 @@ class ProtocolVersion(models.Model):
     screening_number_pattern = models.CharField(
         _("screening number pattern"), max_length=200, default=r"[A-Za-z0-9_-]+"
     )
+    #: The amounts a dose may be reduced to, level 1 first (the file's `dosing.dose_levels`).
+    dose_levels = ArrayField(
+        models.DecimalField(max_digits=8, decimal_places=3),
+        verbose_name=_("dose levels"),
+        default=list,
+        blank=True,
+    )
+    #: Form codes whose values unblind (the file's `version.blinded_results`).
+    blinded_results = ArrayField(
+        models.CharField(max_length=40),
+        verbose_name=_("blinded results"),
+        default=list,
+        blank=True,
+    )
     activated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -99,6 +113,8 @@ class ProtocolVersion(models.Model):
                     pgtrigger.Q(old__label__df=pgtrigger.F("new__label"))
                     | pgtrigger.Q(old__effective_date__df=pgtrigger.F("new__effective_date"))
                     | pgtrigger.Q(old__drug__df=pgtrigger.F("new__drug"))
+                    | pgtrigger.Q(old__dose_levels__df=pgtrigger.F("new__dose_levels"))
+                    | pgtrigger.Q(old__blinded_results__df=pgtrigger.F("new__blinded_results"))
                     | pgtrigger.Q(old__study_id__df=pgtrigger.F("new__study_id"))
                     | pgtrigger.Q(new__status="draft")
                 ),
