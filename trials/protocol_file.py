@@ -394,7 +394,7 @@ def _phase(
     check_phase_dose(r, f, dose, placebo=bool(arms and arm and arms.get(arm)))
     per = f.get("per", r.choice, choices=BODY_SIZE_BASES, what="body-size basis")
     round_to = f.get("round_to", r.decimal, positive=True)
-    cycles = f.get("cycles", _cycles)
+    cycles = f.get("cycles", partial(_cycles, r))
     check_phase_schedule(r, f, weeks, per_week, cycles)
     spec = PhaseSpec(
         name=f.get("name", r.text),
