@@ -301,17 +301,29 @@ class DoseAdministrationForm(VersionedForm):
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, planned_dose, **kwargs):
+    def __init__(self, *args, planned_dose, hide_amount=False, **kwargs):
+        """`hide_amount`: a blinded user of a study whose arms differ in amount records the
+        kit as given, never an amount (the planned amount is recorded)."""
         self.planned_dose = planned_dose
         super().__init__(*args, **kwargs)
-        self.fields["actual_dose"].help_text = _("Planned: %(dose)s %(unit)s") % {
-            "dose": planned_dose.dose.normalize(),
-            "unit": planned_dose.unit,
-        }
+        if hide_amount:
+            del self.fields["actual_dose"]
+        elif planned_dose.dose is None:
+            self.fields["actual_dose"].help_text = _(
+                "The planned amount is not set yet: it follows the participant's weight and height."
+            )
+        else:
+            self.fields["actual_dose"].help_text = _("Planned: %(dose)s %(unit)s") % {
+                "dose": planned_dose.dose.normalize(),
+                "unit": planned_dose.unit,
+            }
+            if planned_dose.derivation:
+                self.fields["actual_dose"].help_text += f" ({planned_dose.derivation})"
         record = self.record
         if record is None:
             self.fields["administered_on"].initial = planned_dose.date
-            self.fields["actual_dose"].initial = planned_dose.dose.normalize()
+            if "actual_dose" in self.fields and planned_dose.dose is not None:
+                self.fields["actual_dose"].initial = planned_dose.dose.normalize()
             return
         self.fields["given"].initial = YES if record.given else NO
         for name in (
@@ -324,7 +336,8 @@ class DoseAdministrationForm(VersionedForm):
             "reason_not_given",
             "notes",
         ):
-            self.fields[name].initial = getattr(record, name)
+            if name in self.fields:
+                self.fields[name].initial = getattr(record, name)
 
     def values(self) -> dict:
         data = self.cleaned_data

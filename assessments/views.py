@@ -245,6 +245,7 @@ def dose_log(request, pk: int):
             "adherence": dosing.adherence(doses, today),
             "today": today,
             "can_edit": selectors.can_capture(request.user, participant),
+            "hide_amount": access.dose_amount_hidden(request.user, participant.study),
         },
     )
 
@@ -257,10 +258,13 @@ def dose_record(request, pk: int, dose_pk: int):
         raise Http404(_("No such planned dose."))
     record = getattr(dose, "administration", None)
     can_edit = selectors.can_capture(request.user, participant)
+    hide_amount = access.dose_amount_hidden(request.user, participant.study)
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied(_("Your role does not allow entering data."))
-        form = DoseAdministrationForm(request.POST, planned_dose=dose, record=record)
+        form = DoseAdministrationForm(
+            request.POST, planned_dose=dose, record=record, hide_amount=hide_amount
+        )
         if form.is_valid():
             try:
                 dosing.record_dose(
@@ -281,7 +285,7 @@ def dose_record(request, pk: int, dose_pk: int):
                 messages.success(request, _("Dose of %(date)s recorded.") % {"date": dose.date})
                 return redirect("assessments:doses", pk=participant.pk)
     else:
-        form = DoseAdministrationForm(planned_dose=dose, record=record)
+        form = DoseAdministrationForm(planned_dose=dose, record=record, hide_amount=hide_amount)
         if not can_edit:
             form.disable()
     return render(
@@ -293,6 +297,7 @@ def dose_record(request, pk: int, dose_pk: int):
             "form": form,
             "record": record,
             "can_edit": can_edit,
+            "hide_amount": hide_amount,
         },
     )
 

@@ -164,6 +164,17 @@ def enrol(request, pk: int):
     return Response(data, status=status.HTTP_200_OK)
 
 
+def _planned_amount(dose, hidden: bool) -> dict:
+    """`dose` and `unit` (null until a dose by body size is set, with its `derivation`);
+    for a blinded reader whom the amount would tell the arm, `"dose": "study drug"` only."""
+    if hidden:
+        return {"dose": "study drug"}
+    amount = {"dose": None if dose.dose is None else dose.dose.normalize(), "unit": dose.unit}
+    if dose.dose_per:
+        amount["derivation"] = dose.derivation or None
+    return amount
+
+
 @extend_schema(responses=dict)
 @api_view(["GET"])
 def calendar(request, pk: int):
@@ -179,11 +190,11 @@ def calendar(request, pk: int):
         }
         for v in participant.visits.order_by("target_date", "code")
     ]
+    hidden = access.dose_amount_hidden(request.user, participant.study)
     doses = [
         {
             "date": d.date,
-            "dose": d.dose.normalize(),
-            "unit": d.unit,
+            **_planned_amount(d, hidden),
             "route": d.route,
             "phase": d.phase,
             "status": d.status,

@@ -73,6 +73,24 @@ def is_blinded(user, study: Study) -> bool:
     return not members or any(m.is_blinded for m in members)
 
 
+def amount_reveals_arm(study: Study) -> bool:
+    """True when a planned dose's amount tells its arm: a blinded study whose arms have
+    phases of their own. The protocol file accepts such phases in a blinded study only when
+    every arm's schedule is the same, so what differs is the amount (a dose level, or a
+    placebo's 0)."""
+    from trials.models import DosingPhase
+
+    return study.is_blinded_study and (
+        DosingPhase.objects.filter(version__study=study, arm__isnull=False).exists()
+    )
+
+
+def dose_amount_hidden(user, study: Study) -> bool:
+    """True when this user must not see dose amounts in this study (they see the study drug
+    and the schedule): a blinded user where the amount tells the arm."""
+    return is_blinded(user, study) and amount_reveals_arm(study)
+
+
 def get_study_or_404(user, code: str) -> Study:
     study = Study.objects.visible_to(user).filter(code=code).first()
     if study is None:

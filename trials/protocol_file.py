@@ -387,11 +387,12 @@ def _phase(
     weeks = f.get("weeks", r.integer_pair)
     per_week = f.get("days_per_week", r.integer)
     arm = f.get("arm", r.code)
+    dose = f.get("dose", r.decimal)
     if arm is not None and arms is not None and arm not in arms:
         known = ", ".join(arms) or "none"
         r.refuse(f.node("arm"), f.path_of("arm"), f"unknown arm '{arm}' (known: {known})")
-    dose = f.get("dose", r.decimal)
-    check_phase_dose(r, f, dose, placebo=bool(arms and arm and arms.get(arm)))
+    else:  # with an unknown arm, whether 0 is allowed cannot be told
+        check_phase_dose(r, f, dose, placebo=bool(arms and arm and arms.get(arm)))
     per = f.get("per", r.choice, choices=BODY_SIZE_BASES, what="body-size basis")
     round_to = f.get("round_to", r.decimal, positive=True)
     cycles = f.get("cycles", partial(_cycles, r))

@@ -89,9 +89,10 @@ class DoseAdministration(VisitRecord):
                 name="dose_administration_not_given_has_reason",
                 violation_error_message=_("Say why the dose was not given."),
             ),
+            # 0 only as a placebo arm's planned 0 (assessments.dosing.record_dose decides).
             models.CheckConstraint(
-                condition=Q(actual_dose__isnull=True) | Q(actual_dose__gt=0),
-                name="dose_administration_dose_positive",
+                condition=Q(actual_dose__isnull=True) | Q(actual_dose__gte=0),
+                name="dose_administration_dose_not_negative",
                 violation_error_message=_("The dose given must be more than 0."),
             ),
         ]
