@@ -117,11 +117,9 @@ def dose_row(participant, version, slot, **fields) -> PlannedDose:
         phase=slot.phase,
         date=slot.date,
         study_day=slot.study_day,
-        dose=slot.dose,
         unit=slot.unit,
         route=slot.route,
-        **sized,
-        **fields,
+        **{"dose": slot.dose, **sized, **fields},
     )
 
 
