@@ -228,6 +228,8 @@ class SiteBoard:
     doses_unrecorded: int = 0
     missing_forms: list = field(default_factory=list)  # (visit, [form codes])
     deviations: int = 0
+    #: Dose amounts would tell this user the arm (`trials.access.studies_hiding_amounts`).
+    hide_amount: bool = False
 
 
 def coordinator_dashboard(user, *, now: datetime | None = None) -> list[SiteBoard]:

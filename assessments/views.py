@@ -305,6 +305,10 @@ def dose_record(request, pk: int, dose_pk: int):
 @login_required
 def dashboard(request):
     boards = selectors.coordinator_dashboard(request.user)
+    studies = {board.site.study_id: board.site.study for board in boards}
+    hidden = access.studies_hiding_amounts(request.user, studies.values())
+    for board in boards:
+        board.hide_amount = board.site.study_id in hidden
     return render(request, "assessments/dashboard.html", {"boards": boards})
 
 

@@ -85,6 +85,21 @@ def amount_reveals_arm(study: Study) -> bool:
     )
 
 
+def studies_hiding_amounts(user, studies) -> set[int]:
+    """The ids of those `studies` whose dose amounts this user must not see, in one query
+    (none when the user is blinded in none of them)."""
+    from trials.models import DosingPhase
+
+    blinded = [study.pk for study in studies if is_blinded(user, study)]
+    if not blinded:
+        return set()
+    return set(
+        DosingPhase.objects.filter(version__study__in=blinded, arm__isnull=False)
+        .values_list("version__study", flat=True)
+        .distinct()
+    )
+
+
 def dose_amount_hidden(user, study: Study) -> bool:
     """True when this user must not see dose amounts in this study (they see the study drug
     and the schedule): a blinded user where the amount tells the arm."""

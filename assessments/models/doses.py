@@ -73,6 +73,9 @@ class DoseAdministration(VisitRecord):
         "notes",
         "reason_not_given",
     )
+    #: Left out of the trail for a blinded reader where the amount would tell the arm
+    #: (`trials.access.dose_amount_hidden`).
+    amount_fields = ("actual_dose",)
 
     class Meta:
         ordering = ["participant", "planned_dose__date"]

@@ -175,6 +175,10 @@ class PlannedDose(models.Model):
 
     objects = PlannedDoseQuerySet.as_manager()
 
+    #: Left out of the trail for a blinded reader where the amount would tell the arm
+    #: (`trials.access.dose_amount_hidden`).
+    amount_fields = ("dose", "dose_per_size")
+
     class Meta:
         ordering = ["participant", "date"]
         constraints = [
@@ -202,7 +206,9 @@ class PlannedDose(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.participant} {self.date} {self.dose} {self.unit}"
+        # No amount: other records' trails name a planned dose by this text, and the amount
+        # may tell a blinded reader the arm.
+        return f"{self.participant} {self.date} ({self.phase})"
 
     def get_study(self) -> Study:
         return self.participant.study

@@ -199,17 +199,22 @@ def test_the_dose_log_shows_the_planned_amount_and_its_derivation(gvhd):
 # -- the blinded dose-ranging study ------------------------------------------------------------
 
 
-@pytest.fixture
-def t1d():
+def t1d_cast(baseline=None):
     version = load("ld-il2-t1d.yaml")
     study = version.study
+    baseline = baseline or study.sites.get().today()
     by_arm = {
-        arm.code: enrolled_participant(baseline=MONDAY, version=version, arm=arm)
+        arm.code: enrolled_participant(baseline=baseline, version=version, arm=arm)
         for arm in version.arms.all()
     }
     blinded = member(study, "blake", Role.COORDINATOR, blinded=True)
     unblinded = member(study, "una", Role.STUDY_ADMIN)
     return by_arm, blinded, unblinded
+
+
+@pytest.fixture
+def t1d():
+    return t1d_cast(MONDAY)
 
 
 def test_a_blinded_user_cannot_tell_the_arm_from_the_dose_log(t1d):
@@ -287,3 +292,40 @@ def test_a_blinded_user_cannot_tell_the_arm_from_a_dose_reminder(t1d):
         for row in rows
     }
     assert len(bodies) == 1
+
+
+def test_a_blinded_user_cannot_tell_the_arm_from_the_dashboard():
+    _by_arm, blinded, unblinded = t1d_cast()  # every participant's first dose is today
+    url = reverse("assessments:dashboard")
+
+    page = login(blinded).get(url).content.decode()
+    admin_page = login(unblinded).get(url).content.decode()
+
+    assert page.count("study drug SC") == 4
+    assert "MIU" not in page and "0.33" not in page
+    assert "0.33 MIU SC" in admin_page
+
+
+def test_a_blinded_user_cannot_tell_the_arm_from_a_dose_s_audit_trail(t1d):
+    by_arm, blinded, unblinded = t1d
+    placebo = by_arm["D033"]
+    dose = placebo.doses.order_by("date").first()
+    client = login(blinded)
+    client.post(
+        reverse("api-doses", args=[placebo.pk]),
+        {"date": "2025-01-06", "given": True},
+        content_type="application/json",
+    )
+    record = dose.administration
+
+    for label, pk in (
+        ("patients.planneddose", dose.pk),
+        ("assessments.doseadministration", record.pk),
+    ):
+        trail = client.get(reverse("api-record-history", args=[label, pk])).json()
+        fields = {change["field"] for entry in trail for change in entry["changes"]}
+        shown = str(trail)
+        assert not fields & {"dose", "dose_per_size", "actual_dose"}, label
+        assert "0.33" not in shown, shown
+        admin_trail = login(unblinded).get(reverse("api-record-history", args=[label, pk]))
+        assert "0.33" in str(admin_trail.json()), label
