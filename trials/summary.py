@@ -57,3 +57,10 @@ def dose_weeks(spec: ProtocolSpec) -> list[DoseWeek]:
             first = 7 * (week - 1) + 1
             weeks.append(DoseWeek(week, phase, tuple(first + d in days for d in range(7))))
     return sorted(weeks, key=lambda w: w.week)
+
+
+def doses_per_participant(spec: ProtocolSpec, weeks: list[DoseWeek]) -> int:
+    """The doses a participant is planned: the most any arm's phases give (every arm the
+    same in a blinded study, where the file refuses arms with different schedules)."""
+    arms = [arm.code for arm in spec.arms] or [None]
+    return max(sum(w.count for w in weeks if w.phase.applies_to(arm)) for arm in arms)

@@ -9,7 +9,7 @@ from .forms.redcap import dictionary_csv
 from .forms.registry import registry
 from .models import Membership, Role, Site, VersionStatus
 from .services import spec_from_version
-from .summary import dose_weeks, schedule_of_assessments
+from .summary import dose_weeks, doses_per_participant, schedule_of_assessments
 
 
 @login_required
@@ -72,7 +72,7 @@ def protocol_summary(request, code: str):
             "blinded": access.is_blinded(request.user, study),
             "soa": schedule_of_assessments(spec),
             "dose_weeks": weeks,
-            "dose_total": sum(w.count for w in weeks),
+            "dose_total": doses_per_participant(spec, weeks),
         },
     )
 
