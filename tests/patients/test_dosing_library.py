@@ -21,6 +21,8 @@ from patients.services import apply_body_size
 from tests.conftest import login
 from tests.factories import MembershipFactory, UserFactory, enrolled_participant
 from trials.models import ProtocolVersion, Role, Study
+from trials.protocol_file import parse_protocol
+from trials.services import spec_from_version
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +65,9 @@ def test_the_library_is_every_shipped_file():
 @pytest.mark.parametrize("name", sorted(EXPECTED_DOSES))
 def test_each_protocol_loads_activates_and_gives_every_arm_its_calendar(name):
     version = load(name)
+
+    text = (PROTOCOLS / name).read_text(encoding="utf-8")
+    assert spec_from_version(version) == parse_protocol(text)  # stored as the file says
 
     for arm in version.arms.all():
         participant = enrolled_participant(baseline=MONDAY, version=version, arm=arm)

@@ -21,6 +21,7 @@ from trials.protocol_file import (
     dump_protocol,
     parse_protocol,
 )
+from trials.summary import dose_weeks, doses_per_participant
 
 PROTOCOLS = Path(__file__).resolve().parents[2] / "trials" / "protocols"
 MONDAY = date(2025, 1, 6)
@@ -376,3 +377,16 @@ def test_an_unknown_weekday_is_refused_on_its_line():
             "unknown weekday 'fry' (known: mon, tue, wed, thu, fri, sat, sun)",
         )
     ]
+
+
+def test_the_printed_summary_shows_the_rest_weeks_empty_and_21_doses_a_participant():
+    sle = protocol("ld-il2-sle.yaml")
+    weeks = dose_weeks(sle)
+
+    il2 = [w.count for w in weeks if w.phase.arm == "IL2"]
+    assert il2 == [4, 3, 0, 0, 4, 3, 0, 0, 4, 3, 0, 0]  # days 1, 3, 5, 7 | 9, 11, 13 | rest
+    assert doses_per_participant(sle, weeks) == 21
+    assert (
+        doses_per_participant(protocol("ld-il2-rp.yaml"), dose_weeks(protocol("ld-il2-rp.yaml")))
+        == 28
+    )
