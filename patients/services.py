@@ -74,11 +74,35 @@ def _write_calendar(
         if (on_or_after is None or slot.target_date >= on_or_after)
         and slot.code not in skip_visit_codes
     )
-    PlannedDose.objects.bulk_create(
+    rows = [
         dose_row(participant, version, slot)
         for slot in calendar.doses
         if (on_or_after is None or slot.date >= on_or_after) and slot.date not in skip_dose_days
+    ]
+    # An amendment's doses by body size follow the weight and height already recorded.
+    measured = (
+        PlannedDose.objects.filter(participant=participant, body_weight_kg__isnull=False)
+        .order_by("-date")
+        .first()
     )
+    if measured is not None:
+        for row in rows:
+            if row.dose_per and (row.dose_per == "kg" or measured.body_height_cm is not None):
+                _size_dose(row, measured.body_weight_kg, measured.body_height_cm)
+    PlannedDose.objects.bulk_create(rows)
+
+
+def _size_dose(dose: PlannedDose, weight: Decimal, height: Decimal | None) -> bool:
+    """Set a dose by body size from a weight and height; False when it rounds to 0."""
+    size = dosing.body_size(dose.dose_per, weight, height)
+    amount = dosing.sized_dose(dose.dose_per_size, size, dose.dose_round_to)
+    if amount <= 0:
+        return False
+    dose.dose = amount
+    dose.body_weight_kg = weight
+    dose.body_height_cm = height if dose.dose_per == "m2" else None
+    dose.body_size = size
+    return True
 
 
 def visit_row(participant, version, definitions, slot, **fields) -> ScheduledVisit:
@@ -514,12 +538,12 @@ def apply_body_size(
         raise ValidationError(
             {"height_cm": [_("A dose per m² of body-surface area needs the height.")]}
         )
+    fields = ("dose", "body_weight_kg", "body_height_cm", "body_size")
     changed = []
     with acting(user, reason):
         for dose in doses:
-            size = dosing.body_size(dose.dose_per, weight, height)
-            amount = dosing.sized_dose(dose.dose_per_size, size, dose.dose_round_to)
-            if amount <= 0:
+            before = [getattr(dose, field) for field in fields]
+            if not _size_dose(dose, weight, height):
                 raise ValidationError(
                     {
                         "weight_kg": [
@@ -528,18 +552,10 @@ def apply_body_size(
                         ]
                     }
                 )
-            new = {
-                "dose": amount,
-                "body_weight_kg": weight,
-                "body_height_cm": height if dose.dose_per == "m2" else None,
-                "body_size": size,
-            }
-            if all(getattr(dose, field) == value for field, value in new.items()):
+            if [getattr(dose, field) for field in fields] == before:
                 continue
-            for field, value in new.items():
-                setattr(dose, field, value)
             dose.row_version += 1
-            dose.save(update_fields=[*new, "row_version"])
+            dose.save(update_fields=[*fields, "row_version"])
             changed.append(dose)
     return changed
 

@@ -17,7 +17,7 @@ from audit.history import history_for
 from notifications import services as notifications
 from notifications.models import Notification
 from patients.models import DoseStatus, PlannedDose
-from patients.services import apply_body_size
+from patients.services import apply_body_size, reconsent
 from tests.conftest import login
 from tests.factories import MembershipFactory, UserFactory, enrolled_participant
 from trials.models import ProtocolVersion, Role, Study
@@ -334,3 +334,38 @@ def test_a_blinded_user_cannot_tell_the_arm_from_a_dose_s_audit_trail(t1d):
         assert "0.33" not in shown, shown
         admin_trail = login(unblinded).get(reverse("api-record-history", args=[label, pk]))
         assert "0.33" in str(admin_trail.json()), label
+
+
+def test_an_amendment_s_doses_by_body_size_follow_the_recorded_weight_and_height(gvhd, tmp_path):
+    version, participant, coordinator = gvhd
+    apply_body_size(
+        participant=participant,
+        weight_kg=Decimal("63.3"),
+        height_cm=Decimal("170"),
+        user=coordinator,
+        reason="Baseline vital signs",
+    )
+    amended = (PROTOCOLS / "ld-il2-gvhd.yaml").read_text(encoding="utf-8")
+    amended = amended.replace(
+        'label: "1.0", effective: 2009-09-01', 'label: "1.1", effective: 2025-01-15'
+    )
+    amended = amended.replace(
+        "dose: 1, unit: MIU, route: SC, arm: C1", "dose: 2, unit: MIU, route: SC, arm: C1"
+    )
+    path = tmp_path / "gvhd-1.1.yaml"
+    path.write_text(amended, encoding="utf-8")
+    call_command("load_protocol", str(path), "--activate")
+    new_version = version.study.versions.get(label="1.1")
+
+    reconsent(
+        participant=participant,
+        version=new_version,
+        consent_date=date(2025, 1, 20),
+        user=coordinator,
+    )
+
+    new_rows = participant.doses.filter(protocol_version=new_version).order_by("date")
+    # 2 MIU/m² × 1.73 m² = 3.46 → 3.5 MIU, from day 15 (20 January) on.
+    assert new_rows.first().date == date(2025, 1, 20)
+    assert {d.dose for d in new_rows} == {Decimal("3.5")}
+    assert new_rows.first().derivation == "2 MIU/m² × 1.73 m² = 3.5 MIU (rounded to 0.1 MIU)"
