@@ -30,6 +30,7 @@ from trials.protocol_validation import (
     BLINDINGS,
     CRITERION_KINDS,
     CRITERION_TYPES,
+    DOSING_PATTERNS,
     REMINDER_EVENTS,
     ROLES,
     NodeReader,
@@ -48,9 +49,6 @@ from trials.protocol_validation import (
     scalar_value,
     value_node,
 )
-
-#: The keys of a phase's dosing pattern, exactly one of which a phase gives.
-DOSING_PATTERNS = ("days_per_week", "days", "weekdays", "every_days", "every_weeks")
 
 __all__ = [
     "ArmSpec",

@@ -439,7 +439,8 @@ def check_criterion_answer(r: NodeReader, f: Fields, answer, low, high) -> None:
         r.refuse(f.node("max"), f.path_of("max"), f"max {high} is below min {low}")
 
 
-_PATTERNS = ("days_per_week", "days", "weekdays", "every_days", "every_weeks")
+#: The keys of a phase's dosing pattern, exactly one of which a phase gives.
+DOSING_PATTERNS = ("days_per_week", "days", "weekdays", "every_days", "every_weeks")
 
 
 def check_phase_dose(r: NodeReader, f: Fields, dose, *, placebo: bool) -> None:
@@ -463,12 +464,12 @@ def check_phase_schedule(r: NodeReader, f: Fields, weeks, days_per_week, cycles)
     if days_per_week is not None and not 1 <= days_per_week <= 7:
         message = f"must be 1 to 7, got {days_per_week}"
         r.refuse(f.node("days_per_week"), f.path_of("days_per_week"), message)
-    given = [key for key in _PATTERNS if f.node(key) is not None]
+    given = [key for key in DOSING_PATTERNS if f.node(key) is not None]
     if len(given) > 1:
         message = f"give one dosing pattern, not several (got {', '.join(given)})"
         r.refuse(f.mapping_node, f.path, message)
     elif not given:
-        message = f"missing a dosing pattern: give one of {', '.join(_PATTERNS)}"
+        message = f"missing a dosing pattern: give one of {', '.join(DOSING_PATTERNS)}"
         r.refuse(f.mapping_node, f.path, message)
     if cycles is not None and weeks is not None:
         span = weeks[1] - weeks[0] + 1
@@ -551,7 +552,7 @@ def refuse_unblinding_schedules(r: NodeReader, entries: list, arms: tuple[str, .
     first = arms[0]
     for arm in arms[1:]:
         if schedules[arm] != schedules[first]:
-            spec, item, path = next((e for e in good if e[0].arm in (arm, first)), good[0])
+            _spec, item, path = next((e for e in good if e[0].arm in (arm, first)), good[0])
             message = (
                 f"in a blinded study every arm follows the same schedule (only the dose may "
                 f"differ): arm '{arm}' and arm '{first}' have different phases, days or units"

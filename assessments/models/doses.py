@@ -96,7 +96,7 @@ class DoseAdministration(VisitRecord):
             models.CheckConstraint(
                 condition=Q(actual_dose__isnull=True) | Q(actual_dose__gte=0),
                 name="dose_administration_dose_not_negative",
-                violation_error_message=_("The dose given must be more than 0."),
+                violation_error_message=_("The dose given cannot be negative."),
             ),
         ]
 
