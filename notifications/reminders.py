@@ -50,6 +50,7 @@ from patients.models import (
     VisitStatus,
 )
 from safety.models import DEADLINE_FIELDS, AdverseEvent, DeadlineKind
+from trials import access
 from trials.models import ReminderEvent, ReminderRule, Role, VersionStatus
 
 from .models import EMERGENCY_UNBLINDING
@@ -150,6 +151,10 @@ def dose_due(rules: RulesByVersion, *, now: datetime, lookback: timedelta):
         date__lte=utc_today + ZONE_SLACK + timedelta(days=max(_lead(rules, "before_days"))),
         participant__status=ParticipantStatus.ENROLLED,
         participant__protocol_version_id__in=rules,
+    )
+    # Whether its amount may be written in the reminder, for every dose in this one query.
+    candidates = candidates.annotate(
+        amount_reveals_arm=access.amount_reveals_arm_expression("participant__study")
     )
     for dose in candidates.select_related("participant__site__study"):
         today = site_today(dose.participant, now)

@@ -14,10 +14,10 @@ participant exists.
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.http import Http404
 
-from .models import Membership, Role, Study, VersionStatus
+from .models import Blinding, Membership, Role, Study, VersionStatus
 
 
 def site_scope(user, *, study_field: str = "study", site_field: str = "site") -> Q:
@@ -73,15 +73,27 @@ def is_blinded(user, study: Study) -> bool:
     return not members or any(m.is_blinded for m in members)
 
 
+def _arm_phases(study):
+    from trials.models import DosingPhase
+
+    return DosingPhase.objects.filter(version__study=study, arm__isnull=False)
+
+
 def amount_reveals_arm(study: Study) -> bool:
     """True when a planned dose's amount tells its arm: a blinded study whose arms have
     phases of their own. The protocol file accepts such phases in a blinded study only when
     every arm's schedule is the same, so what differs is the amount (a dose level, or a
     placebo's 0)."""
-    from trials.models import DosingPhase
+    return study.is_blinded_study and _arm_phases(study).exists()
 
-    return study.is_blinded_study and (
-        DosingPhase.objects.filter(version__study=study, arm__isnull=False).exists()
+
+def amount_reveals_arm_expression(study_field: str) -> ExpressionWrapper:
+    """`amount_reveals_arm` as an expression over rows reaching their study through
+    `study_field`, to annotate many rows in one query (the reminder sweep)."""
+    return ExpressionWrapper(
+        ~Q(**{f"{study_field}__blinding": Blinding.OPEN})
+        & Exists(_arm_phases(OuterRef(study_field))),
+        output_field=BooleanField(),
     )
 
 
