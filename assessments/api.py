@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from patients.models import ScheduledVisit
 from patients.selectors import get_participant_or_404
+from trials import access
 from trials.forms.codes import INSTRUMENT_CODES, TREG_PANEL
 
 from . import dosing, entry, instruments, selectors, services
@@ -249,9 +250,11 @@ DOSE_FIELDS = {
 API_TO_DOSE_FIELDS = {api: model for model, api in DOSE_FIELDS.items()}
 
 
-def dose_payload(record, adherence: dosing.Adherence) -> dict:
+def dose_payload(record, adherence: dosing.Adherence, *, hide_amount: bool = False) -> dict:
+    """The recorded dose; `hide_amount` (a blinded reader whom the amount would tell the
+    arm) gives `"dose": "study drug"` and no unit."""
     dose = record.planned_dose
-    return {
+    payload = {
         "id": record.pk,
         "planned_dose": dose.pk,
         "planned_date": dose.date,
@@ -273,6 +276,10 @@ def dose_payload(record, adherence: dosing.Adherence) -> dict:
             "percent": _text(adherence.percent),
         },
     }
+    if hide_amount:
+        payload["dose"] = "study drug"
+        del payload["unit"]
+    return payload
 
 
 @extend_schema(
@@ -294,6 +301,19 @@ def record_dose(request, pk: int):
     body = DoseRecordSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
+    hide_amount = access.dose_amount_hidden(request.user, participant.study)
+    if hide_amount and data.get("dose") is not None:
+        # Any amount typed would be checked against the plan, whose messages tell the arm.
+        raise serializers.ValidationError(
+            {
+                "dose": [
+                    _(
+                        "Dose amounts are blinded in this study: record the dose as given "
+                        "without an amount (the planned amount is recorded)."
+                    )
+                ]
+            }
+        )
     planned_on = data.get("planned_date") or data["date"]
     dose = participant.doses.live().filter(date=planned_on).order_by("study_day", "phase").first()
     if dose is None:
@@ -324,6 +344,8 @@ def record_dose(request, pk: int):
     record.planned_dose.refresh_from_db(fields=["status"])
     doses = list(participant.doses.live())
     return Response(
-        dose_payload(record, dosing.adherence(doses, participant.site.today())),
+        dose_payload(
+            record, dosing.adherence(doses, participant.site.today()), hide_amount=hide_amount
+        ),
         status=status.HTTP_201_CREATED if captured.created else status.HTTP_200_OK,
     )

@@ -97,7 +97,14 @@ def record_dose(
             amount = model_value(DoseAdministration, "actual_dose", actual_dose, errors)
             if amount is None and "actual_dose" not in errors:
                 amount = dose.dose
-            if amount is not None and amount <= 0:
+                if amount is None:
+                    add_error(
+                        errors,
+                        "actual_dose",
+                        _("Enter the dose given: its planned amount is not set yet."),
+                    )
+            # A placebo arm's planned amount is 0: given as planned, it is recorded as 0.
+            if amount is not None and amount <= 0 and not (amount == 0 == dose.dose):
                 add_error(errors, "actual_dose", _("The dose given must be more than 0."))
             values = {
                 "given": True,

@@ -314,26 +314,30 @@ class DoseAdministrationForm(VersionedForm):
     )
 
     def __init__(self, *args, planned_dose, show_amount: bool = True, **kwargs):
-        """`show_amount` False: the planned amount is a reduction a blinded reader may not
-        see (patients.selectors.may_see_dose_amounts): the amount is neither shown nor
+        """`show_amount` False: the amount would tell a blinded reader the arm (the study's
+        arms differ in amount, `trials.access.dose_amount_hidden`, or the dose is a
+        reduction, `patients.selectors.may_see_dose_amounts`): it is neither shown nor
         typed; the service records the planned dose, and a correction keeps the saved one."""
         self.planned_dose = planned_dose
         self.show_amount = show_amount
         super().__init__(*args, **kwargs)
-        if show_amount:
+        if not show_amount:
+            del self.fields["actual_dose"]
+        elif planned_dose.dose is None:
+            self.fields["actual_dose"].help_text = _(
+                "The planned amount is not set yet: it follows the participant's weight and height."
+            )
+        else:
             self.fields["actual_dose"].help_text = _("Planned: %(dose)s %(unit)s") % {
                 "dose": planned_dose.dose.normalize(),
                 "unit": planned_dose.unit,
             }
-        else:
-            self.fields["actual_dose"].disabled = True
-            self.fields["actual_dose"].help_text = _(
-                "The planned dose level (a reduced amount is blinded)."
-            )
+            if planned_dose.derivation:
+                self.fields["actual_dose"].help_text += f" ({planned_dose.derivation})"
         record = self.record
         if record is None:
             self.fields["administered_on"].initial = planned_dose.date
-            if show_amount:
+            if "actual_dose" in self.fields and planned_dose.dose is not None:
                 self.fields["actual_dose"].initial = planned_dose.dose.normalize()
             return
         self.fields["given"].initial = YES if record.given else NO
@@ -347,7 +351,7 @@ class DoseAdministrationForm(VersionedForm):
             "reason_not_given",
             "notes",
         ):
-            if name != "actual_dose" or show_amount:
+            if name in self.fields:
                 self.fields[name].initial = getattr(record, name)
 
     def values(self) -> dict:

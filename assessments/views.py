@@ -282,6 +282,7 @@ def _render_dose_log(request, participant, form, status=200):
             "modifications": modifications,
             "levels": dosing.reduction_levels(doses, modifications),
             "show_amounts": may_see_dose_amounts(request.user, participant),
+            "hide_amount": access.dose_amount_hidden(request.user, participant.study),
             "stopped": any(m.kind == ModificationKind.STOP for m in modifications),
             "modification_form": form,
         },
@@ -325,8 +326,12 @@ def dose_record(request, pk: int, dose_pk: int):
         raise Http404(_("No such planned dose."))
     record = getattr(dose, "administration", None)
     can_edit = selectors.can_capture(request.user, participant)
-    # A reduced amount is shown only to whoever may see it (and so is what was given).
-    show_amount = dose.unmodified_dose is None or may_see_dose_amounts(request.user, participant)
+    # The amount is shown only to whoever may see it (and so is what was given): not where
+    # the arms differ in amount, nor a reduced one, to a blinded reader.
+    hide_amount = access.dose_amount_hidden(request.user, participant.study)
+    show_amount = not hide_amount and (
+        dose.unmodified_dose is None or may_see_dose_amounts(request.user, participant)
+    )
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied(_("Your role does not allow entering data."))
@@ -369,6 +374,7 @@ def dose_record(request, pk: int, dose_pk: int):
             "form": form,
             "record": record,
             "can_edit": can_edit,
+            "hide_amount": hide_amount,
         },
     )
 

@@ -321,7 +321,7 @@ def history_for(obj: models.Model, *, hidden: frozenset[str] = ALWAYS_HIDDEN) ->
     return entries
 
 
-def visible_record_or_404(user, label: str, pk: str, *, is_blinded):
+def visible_record_or_404(user, label: str, pk: str, *, is_blinded, amount_hidden=None):
     """The record and the fields this user may not see in its trail, or 404.
 
     The record must be visible through its model's `visible_to(user)` (the access layer);
@@ -333,7 +333,9 @@ def visible_record_or_404(user, label: str, pk: str, *, is_blinded):
 
     Who is blinded where is the access layer's answer, and that layer (trials) sits above
     audit: the caller passes it in as `is_blinded(user, study)` (the URLconf hands the views
-    `trials.access.is_blinded`), so audit keeps importing nothing above itself.
+    `trials.access.is_blinded`), so audit keeps importing nothing above itself. Likewise
+    `amount_hidden(user, study)` says where dose amounts would tell the arm: a model's
+    `amount_fields` are then hidden too.
     """
     model = audited_model(label)
     manager = model._default_manager
@@ -345,9 +347,14 @@ def visible_record_or_404(user, label: str, pk: str, *, is_blinded):
         raise Http404("No such record.") from exc
     if obj is None:
         raise Http404("No such record.")
-    blinded = is_blinded(user, obj.get_study())
+    study = obj.get_study()
+    blinded = is_blinded(user, study)
     if blinded and (
         getattr(model, "allocation_trail", False) or getattr(obj, "is_blinded_result", False)
     ):
         raise Http404("No such record.")
-    return obj, hidden_fields_for(model, blinded=blinded)
+    hidden = hidden_fields_for(model, blinded=blinded)
+    amounts = getattr(model, "amount_fields", ())
+    if blinded and amounts and amount_hidden is not None and amount_hidden(user, study):
+        hidden |= frozenset(amounts)
+    return obj, hidden

@@ -16,8 +16,10 @@ from .history import history_for, visible_record_or_404
 
 
 @login_required
-def record_history(request, label: str, pk: str, *, is_blinded):
-    obj, hidden = visible_record_or_404(request.user, label, pk, is_blinded=is_blinded)
+def record_history(request, label: str, pk: str, *, is_blinded, amount_hidden=None):
+    obj, hidden = visible_record_or_404(
+        request.user, label, pk, is_blinded=is_blinded, amount_hidden=amount_hidden
+    )
     return render(
         request,
         "audit/history.html",
@@ -54,7 +56,9 @@ class EntrySerializer(serializers.Serializer):
 
 @extend_schema(responses=EntrySerializer(many=True))
 @api_view(["GET"])
-def record_history_api(request, label: str, pk: str, *, is_blinded):
+def record_history_api(request, label: str, pk: str, *, is_blinded, amount_hidden=None):
     """GET /api/v1/records/{model}/{id}/history/ — `model` is `app_label.model_name`."""
-    obj, hidden = visible_record_or_404(request.user, label, pk, is_blinded=is_blinded)
+    obj, hidden = visible_record_or_404(
+        request.user, label, pk, is_blinded=is_blinded, amount_hidden=amount_hidden
+    )
     return Response(EntrySerializer(history_for(obj, hidden=hidden), many=True).data)

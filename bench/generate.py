@@ -192,10 +192,10 @@ def _participants(bench: BenchStudy, n: int, rng, *, today: date, now: datetime,
         VisitStatus,
     )
     from patients.services import dose_row, visit_row
-    from trials.services import phase_spec, visit_spec
+    from trials.services import phase_specs, visit_spec
 
     version = bench.version
-    phases = [phase_spec(p) for p in version.dosing_phases.order_by("order")]
+    phases = phase_specs(version)
     visit_specs = [visit_spec(v) for v in version.visits.order_by("order")]
     definitions = {v.code: v for v in version.visits.all()}
     answers_ok = {"I1": True, "I2": True, "I3": True, "I4": True, "E1": False}
@@ -287,7 +287,12 @@ def _participants(bench: BenchStudy, n: int, rng, *, today: date, now: datetime,
     visits, doses = [], []
     entry_cutoff = today - timedelta(days=ENTRY_LAG_DAYS)
     for p, (_, baseline, end_date, _) in enrolled:
-        calendar = compute_calendar(phases=phases, visits=visit_specs, baseline=baseline)
+        calendar = compute_calendar(
+            phases=phases,
+            visits=visit_specs,
+            baseline=baseline,
+            arm=p.arm.code if p.arm_id is not None else None,
+        )
         for slot in calendar.visits:
             status, actual = VisitStatus.UPCOMING, None
             if end_date is not None and slot.target_date > end_date:

@@ -10,8 +10,9 @@ from trials import access
 from trials import api as trial_api
 from trials import views as trial_views
 
-#: The record trail's views (audit) learn who is blinded where from the access layer above it.
-TRAIL_ACCESS = {"is_blinded": access.is_blinded}
+#: The record trail's views (audit) learn who is blinded where, and where dose amounts would
+#: tell them the arm, from the access layer above it.
+TRAIL_ACCESS = {"is_blinded": access.is_blinded, "amount_hidden": access.dose_amount_hidden}
 
 api_v1 = [
     # The schema maps every endpoint: for users of the API, not for anyone who asks.

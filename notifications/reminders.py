@@ -53,6 +53,7 @@ from patients.models import (
     VisitStatus,
 )
 from safety.models import DEADLINE_FIELDS, AdverseEvent, DeadlineKind
+from trials import access
 from trials.models import ReminderEvent, ReminderRule, Role, VersionStatus
 
 from .models import DOSE_HOLD, EMERGENCY_UNBLINDING
@@ -119,7 +120,7 @@ def _lean(candidates: models.QuerySet, *fields: str) -> models.QuerySet:
 
 
 VISIT_FIELDS = ("participant_id", "code", "name", "window_start", "window_end", "target_date")
-DOSE_FIELDS = ("participant_id", "date", "dose", "unit", "route", "phase")
+DOSE_FIELDS = ("participant_id", "date", "dose", "unmodified_dose", "unit", "route", "phase")
 
 
 def _lead(rules: RulesByVersion, field: str) -> Iterable[int]:
@@ -177,6 +178,10 @@ def dose_due(rules: RulesByVersion, *, now: datetime, lookback: timedelta):
         date__lte=utc_today + ZONE_SLACK + timedelta(days=max(_lead(rules, "before_days"))),
         participant__status=ParticipantStatus.ENROLLED,
         participant__protocol_version_id__in=rules,
+    )
+    # Whether its amount may be written in the reminder, for every dose in this one query.
+    candidates = candidates.annotate(
+        amount_reveals_arm=access.amount_reveals_arm_expression("participant__study")
     )
     for dose in _lean(candidates, *DOSE_FIELDS):
         today = site_today(dose.participant, now)

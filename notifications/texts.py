@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from assessments import instruments
 from core.times import site_time
 from safety.models import DeadlineKind
+from trials import access
 from trials.models import ReminderEvent
 
 from . import conf
@@ -67,26 +68,32 @@ def _visit(due: Due, values: dict) -> tuple[str, str, str]:
 
 
 def _dose(due: Due, values: dict) -> tuple[str, str, str]:
+    """The amount is left out where it would tell a blinded reader the arm (every reader
+    gets the same text), and while a dose by body size has none yet."""
     dose = due.obj
-    values.update(
-        date=dose.date.isoformat(),
-        dose=f"{dose.dose.normalize():f}",
-        unit=dose.unit,
-        route=dose.route,
-        phase=dose.phase,
-    )
+    values.update(date=dose.date.isoformat(), route=dose.route, phase=dose.phase)
     subject = _("[%(study)s] Dose due %(date)s for %(subject)s")
-    if dose.unmodified_dose is not None and dose.participant.study.is_blinded_study:
+    reveals = getattr(dose, "amount_reveals_arm", None)  # annotated by the sweep's query
+    if reveals is None:
+        reveals = access.amount_reveals_arm(dose.participant.study)
+    if dose.dose is None or reveals:
+        body = _(
+            "A dose of study drug %(route)s (%(phase)s) is planned for participant "
+            "%(subject)s at site %(site)s on %(date)s. Record it in the dose log once given "
+            "or not given."
+        )
+    elif dose.unmodified_dose is not None and dose.participant.study.is_blinded_study:
         # A reduced amount can tell the arm, and any recipient may be blinded.
         body = _(
             "A reduced dose, %(route)s (%(phase)s), is planned for participant %(subject)s at "
             "site %(site)s on %(date)s. Record it in the dose log once given or not given."
         )
     else:
+        values.update(dose=f"{dose.dose.normalize():f}", unit=dose.unit)
         body = _(
             "A dose of %(dose)s %(unit)s %(route)s (%(phase)s) is planned for participant "
-            "%(subject)s at site %(site)s on %(date)s. Record it in the dose log once given or "
-            "not given."
+            "%(subject)s at site %(site)s on %(date)s. Record it in the dose log once given "
+            "or not given."
         )
     label = _("%(subject)s · dose %(date)s") % values
     return subject % values, body % values, label

@@ -166,6 +166,17 @@ def enrol(request, pk: int):
     return Response(data, status=status.HTTP_200_OK)
 
 
+def _planned_amount(dose, hidden: bool) -> dict:
+    """`dose` and `unit` (null until a dose by body size is set, with its `derivation`);
+    for a blinded reader whom the amount would tell the arm, `"dose": "study drug"` only."""
+    if hidden:
+        return {"dose": "study drug"}
+    amount = {"dose": None if dose.dose is None else dose.dose.normalize(), "unit": dose.unit}
+    if dose.dose_per:
+        amount["derivation"] = dose.derivation or None
+    return amount
+
+
 @extend_schema(responses=dict)
 @api_view(["GET"])
 def calendar(request, pk: int):
@@ -182,25 +193,29 @@ def calendar(request, pk: int):
         for v in participant.visits.order_by("target_date", "code")
     ]
     show_amounts = may_see_dose_amounts(request.user, participant)
-    doses = [dose_data(d, show_amounts) for d in participant.doses.order_by("date", "phase")]
+    hidden = access.dose_amount_hidden(request.user, participant.study)
+    doses = [
+        dose_data(d, show_amounts=show_amounts, hidden=hidden)
+        for d in participant.doses.order_by("date", "phase")
+    ]
     return Response({"visits": visits, "doses": doses})
 
 
-def dose_data(dose, show_amounts: bool) -> dict:
-    """A planned dose; one a dosing decision changed names it (`modification`), a reduced
-    one carries `reduced_from`, and both amounts are left out (`dose` null) for a reader
-    who may not see them (`may_see_dose_amounts`)."""
+def dose_data(dose, *, show_amounts: bool, hidden: bool) -> dict:
+    """A planned dose (its amount as `_planned_amount` gives it); one a dosing decision
+    changed names it (`modification`), a reduced one carries `reduced_from`, and both
+    amounts are left out (`dose` null) for a reader who may not see a reduction
+    (`may_see_dose_amounts`)."""
     data = {
         "date": dose.date,
-        "dose": dose.dose.normalize(),
-        "unit": dose.unit,
+        **_planned_amount(dose, hidden),
         "route": dose.route,
         "phase": dose.phase,
         "status": dose.status,
     }
     if dose.modification_id is not None:
         data["modification"] = dose.modification_id
-    if dose.unmodified_dose is not None:
+    if dose.unmodified_dose is not None and not hidden:
         if show_amounts:
             data["reduced_from"] = dose.unmodified_dose.normalize()
         else:

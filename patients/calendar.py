@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from trials.dosing import phase_study_days
 from trials.protocol_file import PhaseSpec, VisitSpec
 
 
@@ -32,7 +33,12 @@ class VisitSlot:
 
 @dataclass(frozen=True)
 class DoseSlot:
-    """One planned administration: when, in which phase, how much and how."""
+    """One planned administration: when, in which phase, how much and how.
+
+    For a dose by body size (`per` = `kg` or `m2`), `dose` is the phase's dose per kg or m²
+    and `round_to` the deliverable increment: the amount is set from the participant's
+    weight and height (`patients.services.apply_body_size`).
+    """
 
     date: date
     study_day: int
@@ -40,6 +46,8 @@ class DoseSlot:
     dose: Decimal
     unit: str
     route: str
+    per: str | None = None
+    round_to: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -59,12 +67,17 @@ def date_of_study_day(baseline: date, study_day: int) -> date:
 
 
 def compute_calendar(
-    *, phases: Sequence[PhaseSpec], visits: Sequence[VisitSpec], baseline: date
+    *,
+    phases: Sequence[PhaseSpec],
+    visits: Sequence[VisitSpec],
+    baseline: date,
+    arm: str | None = None,
 ) -> Calendar:
     """The calendar of a participant whose baseline (study day 1, first dose) is `baseline`.
 
     `phases` and `visits` come from a protocol accepted by `parse_protocol`, so weeks start
-    at 1, phases do not overlap and every window contains its day.
+    at 1, the phases a participant follows do not overlap and every window contains its
+    day. Only the phases of every arm and those of `arm` (the participant's) are followed.
     """
     visit_slots = [
         VisitSlot(
@@ -85,10 +98,12 @@ def compute_calendar(
             dose=phase.dose,
             unit=phase.unit,
             route=phase.route,
+            per=phase.per,
+            round_to=phase.round_to,
         )
         for phase in phases
-        for week in range(phase.weeks[0], phase.weeks[1] + 1)
-        for study_day in (7 * (week - 1) + day for day in sorted(phase.dosing_days))
+        if phase.applies_to(arm)
+        for study_day in phase_study_days(phase, baseline)
     ]
     # sorted() is stable: slots on the same date keep the protocol's order.
     return Calendar(

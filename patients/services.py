@@ -7,6 +7,7 @@ users cannot interleave, and attaches the acting user and reason to the audit tr
 import re
 import unicodedata
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -17,9 +18,9 @@ from audit.tracking import acting
 from core.errors import DomainError
 from signatures.models import Meaning
 from signatures.services import sign, standing_signature, void_signatures
-from trials import access
+from trials import access, dosing
 from trials.models import ProtocolVersion, Role, Site, Study, VersionStatus
-from trials.services import phase_spec, visit_spec
+from trials.services import phase_specs, visit_spec
 
 from .calendar import Calendar, compute_calendar
 from .clinical_dates import clinical_date_problem, consent_bound
@@ -43,12 +44,19 @@ class CalendarError(DomainError):
     """The calendar cannot be (re)generated as asked."""
 
 
-def calendar_for(version: ProtocolVersion, baseline: date) -> Calendar:
+def calendar_for(version: ProtocolVersion, baseline: date, arm: str | None = None) -> Calendar:
+    """The calendar of `version` for a baseline, following the phases of arm code `arm`
+    (arms are rows of each version: an amendment's arm is found by the same code)."""
     return compute_calendar(
-        phases=[phase_spec(p) for p in version.dosing_phases.order_by("order")],
+        phases=phase_specs(version),
         visits=[visit_spec(v) for v in version.visits.order_by("order")],
         baseline=baseline,
+        arm=arm,
     )
+
+
+def _arm_code(participant: Participant) -> str | None:
+    return participant.arm.code if participant.arm_id is not None else None
 
 
 def _write_calendar(
@@ -67,11 +75,35 @@ def _write_calendar(
         if (on_or_after is None or slot.target_date >= on_or_after)
         and slot.code not in skip_visit_codes
     )
-    PlannedDose.objects.bulk_create(
+    rows = [
         dose_row(participant, version, slot)
         for slot in calendar.doses
         if (on_or_after is None or slot.date >= on_or_after) and slot.date not in skip_dose_days
+    ]
+    # An amendment's doses by body size follow the weight and height already recorded.
+    measured = (
+        PlannedDose.objects.filter(participant=participant, body_weight_kg__isnull=False)
+        .order_by("-date")
+        .first()
     )
+    if measured is not None:
+        for row in rows:
+            if row.dose_per and (row.dose_per == "kg" or measured.body_height_cm is not None):
+                _size_dose(row, measured.body_weight_kg, measured.body_height_cm)
+    PlannedDose.objects.bulk_create(rows)
+
+
+def _size_dose(dose: PlannedDose, weight: Decimal, height: Decimal | None) -> bool:
+    """Set a dose by body size from a weight and height; False when it rounds to 0."""
+    size = dosing.body_size(dose.dose_per, weight, height)
+    amount = dosing.sized_dose(dose.dose_per_size, size, dose.dose_round_to)
+    if amount <= 0:
+        return False
+    dose.dose = amount
+    dose.body_weight_kg = weight
+    dose.body_height_cm = height if dose.dose_per == "m2" else None
+    dose.body_size = size
+    return True
 
 
 def visit_row(participant, version, definitions, slot, **fields) -> ScheduledVisit:
@@ -91,17 +123,28 @@ def visit_row(participant, version, definitions, slot, **fields) -> ScheduledVis
 
 
 def dose_row(participant, version, slot, **fields) -> PlannedDose:
-    """The unsaved planned-dose row of one calendar slot."""
+    """The unsaved planned-dose row of one calendar slot.
+
+    A dose by body size has no amount yet: `apply_body_size` sets it from the
+    participant's weight and height.
+    """
+    sized = {}
+    if slot.per:
+        sized = {
+            "dose": None,
+            "dose_per": slot.per,
+            "dose_per_size": slot.dose,
+            "dose_round_to": slot.round_to,
+        }
     return PlannedDose(
         participant=participant,
         protocol_version=version,
         phase=slot.phase,
         date=slot.date,
         study_day=slot.study_day,
-        dose=slot.dose,
         unit=slot.unit,
         route=slot.route,
-        **fields,
+        **{"dose": slot.dose, **sized, **fields},
     )
 
 
@@ -114,7 +157,7 @@ def generate_calendar(*, participant: Participant, user=None) -> Calendar:
     if participant.visits.exists() or participant.doses.exists():
         raise CalendarError(_("This participant already has a calendar."))
     version = participant.protocol_version
-    calendar = calendar_for(version, participant.baseline_date)
+    calendar = calendar_for(version, participant.baseline_date, _arm_code(participant))
     with acting(user, "Calendar generated at enrolment"):
         _write_calendar(participant, version, calendar)
     return calendar
@@ -167,7 +210,7 @@ def reconsent(
         _write_calendar(
             participant,
             version,
-            calendar_for(version, participant.baseline_date),
+            calendar_for(version, participant.baseline_date, _arm_code(participant)),
             on_or_after=cutoff,
             skip_visit_codes=recorded_visits,
             skip_dose_days=recorded_dose_days,
@@ -469,3 +512,65 @@ def emergency_unblind(*, participant: Participant, user, password: str, reason: 
     sign(obj=unblinding, user=user, password=password, meaning=Meaning.UNBLINDED)
     # The study admins are told by the notifications sweep, which finds the new row.
     return unblinding
+
+
+@transaction.atomic
+def apply_body_size(
+    *, participant: Participant, weight_kg, height_cm=None, user, reason: str
+) -> list[PlannedDose]:
+    """Set the planned amount of the participant's doses by body size from a weight (kg)
+    and height (cm): the phase's dose per kg, or per m² of Mosteller body-surface area,
+    rounded to the protocol's deliverable increment (`trials.dosing`).
+
+    Only doses still planned change (given, not given and superseded ones keep the amount
+    they were planned with); each change is audited with `reason`. Returns the doses
+    changed. Refused: no weight, no height for a dose per m², or an amount rounding to 0.
+    """
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    access.require_role(user, participant.study, ENTRY_ROLES, participant.site)
+    weight = _measurement(weight_kg, "weight_kg", _("weight"))
+    height = None if height_cm is None else _measurement(height_cm, "height_cm", _("height"))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("Give the reason for the change.")]})
+    doses = list(
+        PlannedDose.objects.select_for_update()
+        .filter(participant=participant, status=DoseStatus.PLANNED)
+        .exclude(dose_per="")
+        .order_by("date")
+    )
+    if any(d.dose_per == "m2" for d in doses) and height is None:
+        raise ValidationError(
+            {"height_cm": [_("A dose per m² of body-surface area needs the height.")]}
+        )
+    fields = ("dose", "body_weight_kg", "body_height_cm", "body_size")
+    changed = []
+    with acting(user, reason):
+        for dose in doses:
+            before = [getattr(dose, field) for field in fields]
+            if not _size_dose(dose, weight, height):
+                raise ValidationError(
+                    {
+                        "weight_kg": [
+                            _("The dose for this body size rounds to 0 %(unit)s.")
+                            % {"unit": dose.unit}
+                        ]
+                    }
+                )
+            if [getattr(dose, field) for field in fields] == before:
+                continue
+            dose.row_version += 1
+            dose.save(update_fields=[*fields, "row_version"])
+            changed.append(dose)
+    return changed
+
+
+def _measurement(value, field: str, what: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite() or number <= 0:
+        raise ValidationError(
+            {field: [_("Enter the %(what)s as a positive number.") % {"what": what}]}
+        )
+    return number

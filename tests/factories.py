@@ -91,7 +91,7 @@ def enrolled_participant(*, baseline: date, version=None, **kwargs) -> Participa
         status="enrolled",
         subject_id=kwargs.pop("subject_id", None) or f"SUBJ-{Participant.objects.count() + 1}",
         baseline_date=baseline,
-        arm=version.arms.first(),
+        arm=kwargs.pop("arm", None) or version.arms.first(),
         **kwargs,
     )
     generate_calendar(participant=participant)

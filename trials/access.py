@@ -14,11 +14,11 @@ participant exists.
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .models import Membership, Role, Study, VersionStatus
+from .models import Blinding, Membership, Role, Study, VersionStatus
 
 
 def site_scope(user, *, study_field: str = "study", site_field: str = "site") -> Q:
@@ -72,6 +72,51 @@ def is_blinded(user, study: Study) -> bool:
         return False
     members = memberships_in(user, study)
     return not members or any(m.is_blinded for m in members)
+
+
+def _arm_phases(study):
+    from trials.models import DosingPhase
+
+    return DosingPhase.objects.filter(version__study=study, arm__isnull=False)
+
+
+def amount_reveals_arm(study: Study) -> bool:
+    """True when a planned dose's amount tells its arm: a blinded study whose arms have
+    phases of their own. The protocol file accepts such phases in a blinded study only when
+    every arm's schedule is the same, so what differs is the amount (a dose level, or a
+    placebo's 0)."""
+    return study.is_blinded_study and _arm_phases(study).exists()
+
+
+def amount_reveals_arm_expression(study_field: str) -> ExpressionWrapper:
+    """`amount_reveals_arm` as an expression over rows reaching their study through
+    `study_field`, to annotate many rows in one query (the reminder sweep)."""
+    return ExpressionWrapper(
+        ~Q(**{f"{study_field}__blinding": Blinding.OPEN})
+        & Exists(_arm_phases(OuterRef(study_field))),
+        output_field=BooleanField(),
+    )
+
+
+def studies_hiding_amounts(user, studies) -> set[int]:
+    """The ids of those `studies` whose dose amounts this user must not see, in one query
+    (none when the user is blinded in none of them)."""
+    from trials.models import DosingPhase
+
+    blinded = [study.pk for study in studies if is_blinded(user, study)]
+    if not blinded:
+        return set()
+    return set(
+        DosingPhase.objects.filter(version__study__in=blinded, arm__isnull=False)
+        .values_list("version__study", flat=True)
+        .distinct()
+    )
+
+
+def dose_amount_hidden(user, study: Study) -> bool:
+    """True when this user must not see dose amounts in this study (they see the study drug
+    and the schedule): a blinded user where the amount tells the arm."""
+    return is_blinded(user, study) and amount_reveals_arm(study)
 
 
 def get_study_or_404(user, code: str) -> Study:

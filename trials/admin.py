@@ -265,8 +265,16 @@ class PhaseInline(VersionPartInline):
         "dose",
         "unit",
         "route",
+        "per",
+        "round_to",
         "days_per_week",
         "days",
+        "weekdays",
+        "every_days",
+        "every_weeks",
+        "cycle_count",
+        "cycle_dosing_weeks",
+        "cycle_rest_weeks",
     ]
 
 

@@ -45,6 +45,8 @@ def protocol_document(version: ProtocolVersion, *, blinded: bool) -> dict:
     document = yaml.safe_load(dump_protocol(spec_from_version(version)))
     if blinded:
         document.pop("arms", None)
+        for phase in document["dosing"]["phases"]:
+            phase.pop("arm", None)
     return document
 
 

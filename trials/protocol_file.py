@@ -14,14 +14,15 @@ See DESIGN.md "The protocol file" for the format with the relapsing polychondrit
 """
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
 from functools import partial
 
 import yaml
-from yaml.nodes import Node
+from yaml.nodes import Node, SequenceNode
 
+from trials.dosing import BODY_SIZE_BASES
 from trials.forms.codes import FORM_CODES
 from trials.forms.protocol_section import read_form
 from trials.forms.spec import FormSpec, form_to_data
@@ -29,6 +30,7 @@ from trials.protocol_validation import (
     BLINDINGS,
     CRITERION_KINDS,
     CRITERION_TYPES,
+    DOSING_PATTERNS,
     REMINDER_EVENTS,
     ROLES,
     NodeReader,
@@ -36,17 +38,22 @@ from trials.protocol_validation import (
     ProtocolProblem,
     check_criterion_answer,
     check_lead_times,
+    check_phase_dose,
     check_phase_schedule,
     check_visit_timing,
     refuse_deep_nesting,
+    refuse_duplicate_phase_names,
     refuse_inconsistent_visit_days,
     refuse_overlapping_phases,
+    refuse_unblinding_schedules,
+    scalar_value,
     value_node,
 )
 
 __all__ = [
     "ArmSpec",
     "CriterionSpec",
+    "CycleSpec",
     "DosingSpec",
     "PhaseSpec",
     "ProtocolFileError",
@@ -144,12 +151,26 @@ class CriterionSpec:
 
 
 @dataclass(frozen=True)
+class CycleSpec:
+    """A phase's weeks as `count` cycles of `dosing_weeks` of dosing then `rest_weeks` of rest."""
+
+    count: int
+    dosing_weeks: int
+    rest_weeks: int
+
+
+@dataclass(frozen=True)
 class PhaseSpec:
     """A dosing phase over study weeks `weeks` = (start, end), both inclusive, from week 1.
 
-    Exactly one of `days_per_week` (the first N days of each week) and `days` (those days,
-    1-7, of each week) is set. `dose` is per administration, in `unit` (e.g. MIU), by
-    `route` (e.g. SC).
+    Exactly one pattern is set (`trials.dosing` reads them): `days_per_week` (the first N
+    days of each week, from the baseline's weekday), `days` (those days, 1-7, of each week),
+    `weekdays` (those calendar weekdays, `mon`..`sun`), `every_days` (every N days from the
+    phase's first day) or `every_weeks` (every N weeks); `cycles` repeats it in cycles of
+    dosing and rest. `dose` is per administration, in `unit` (e.g. MIU), by `route` (e.g.
+    SC); with `per` (`kg` or `m2`) it is per kg of weight or m² of body-surface area,
+    rounded to `round_to`. `arm` names the arm the phase is for; without it the phase is
+    every arm's.
     """
 
     name: str
@@ -157,15 +178,19 @@ class PhaseSpec:
     dose: Decimal
     unit: str
     route: str
+    arm: str | None = None
+    per: str | None = None
+    round_to: Decimal | None = None
     days_per_week: int | None = None
     days: tuple[int, ...] | None = None
+    weekdays: tuple[str, ...] | None = None
+    every_days: int | None = None
+    every_weeks: int | None = None
+    cycles: CycleSpec | None = None
 
-    @property
-    def dosing_days(self) -> tuple[int, ...]:
-        """The days (1-7) of each of the phase's weeks on which a dose is given."""
-        if self.days is not None:
-            return self.days
-        return tuple(range(1, (self.days_per_week or 0) + 1))
+    def applies_to(self, arm: str | None) -> bool:
+        """Whether a participant allocated to `arm` follows this phase."""
+        return self.arm is None or self.arm == arm
 
 
 @dataclass(frozen=True)
@@ -348,36 +373,82 @@ def _criterion(r: NodeReader, node: Node, path: str) -> CriterionSpec | None:
     return _built(r, before, spec)
 
 
-def _phase(r: NodeReader, node: Node, path: str) -> PhaseSpec | None:
+def _cycles(r: NodeReader, node: Node, path: str) -> CycleSpec | None:
     before = r.count()
-    f = r.mapping(node, path, ("name", "weeks", "dose", "unit", "route"), ("days_per_week", "days"))
+    f = r.mapping(node, path, ("count", "dosing_weeks", "rest_weeks"))
     if f is None:
         return None
-    weeks = f.get("weeks", r.integer_pair)
-    per_week = f.get("days_per_week", r.integer)
-    days = f.get("days", r.days_of_week)
-    check_phase_schedule(r, f, weeks, per_week)
-    spec = PhaseSpec(
-        name=f.get("name", r.text),
-        weeks=weeks,
-        dose=f.get("dose", r.decimal, positive=True),
-        unit=f.get("unit", r.text),
-        route=f.get("route", r.text),
-        days_per_week=per_week,
-        days=days,
+    spec = CycleSpec(
+        count=f.get("count", r.integer, minimum=1),
+        dosing_weeks=f.get("dosing_weeks", r.integer, minimum=1),
+        rest_weeks=f.get("rest_weeks", r.integer, minimum=1),
     )
     return _built(r, before, spec)
 
 
-def _dosing(r: NodeReader, node: Node, path: str) -> DosingSpec | None:
+def _phase(
+    r: NodeReader, node: Node, path: str, *, arms: dict[str, bool] | None = None
+) -> PhaseSpec | None:
+    """One phase; `arms` maps the file's arm codes to whether the arm is a placebo."""
+    before = r.count()
+    f = r.mapping(
+        node,
+        path,
+        ("name", "weeks", "dose", "unit", "route"),
+        ("arm", "per", "round_to", *DOSING_PATTERNS, "cycles"),
+    )
+    if f is None:
+        return None
+    weeks = f.get("weeks", r.integer_pair)
+    per_week = f.get("days_per_week", r.integer)
+    arm = f.get("arm", r.code)
+    dose = f.get("dose", r.decimal)
+    if arm is not None and arms is not None and arm not in arms:
+        known = ", ".join(arms) or "none"
+        r.refuse(f.node("arm"), f.path_of("arm"), f"unknown arm '{arm}' (known: {known})")
+    else:  # with an unknown arm, whether 0 is allowed cannot be told
+        check_phase_dose(r, f, dose, placebo=bool(arms and arm and arms.get(arm)))
+    per = f.get("per", r.choice, choices=BODY_SIZE_BASES, what="body-size basis")
+    round_to = f.get("round_to", r.decimal, positive=True)
+    cycles = f.get("cycles", partial(_cycles, r))
+    check_phase_schedule(r, f, weeks, per_week, cycles)
+    spec = PhaseSpec(
+        name=f.get("name", r.text),
+        weeks=weeks,
+        dose=dose,
+        unit=f.get("unit", r.text),
+        route=f.get("route", r.text),
+        arm=arm,
+        per=per,
+        round_to=round_to,
+        days_per_week=per_week,
+        days=f.get("days", r.days_of_week),
+        weekdays=f.get("weekdays", r.weekdays),
+        every_days=f.get("every_days", r.integer, minimum=1),
+        every_weeks=f.get("every_weeks", r.integer, minimum=1),
+        cycles=cycles,
+    )
+    return _built(r, before, spec)
+
+
+def _dosing(
+    r: NodeReader,
+    node: Node,
+    path: str,
+    *,
+    arms: dict[str, bool] | None = None,
+    blinded: bool = False,
+) -> DosingSpec | None:
     before = r.count()
     f = r.mapping(node, path, ("drug", "phases"), ("dose_levels",))
     if f is None:
         return None
     drug = f.get("drug", r.text)
-    entries = r.entries(f, "phases", _phase)
-    r.refuse_duplicates(entries, "name", "phase name")
+    entries = r.entries(f, "phases", partial(_phase, arms=arms))
+    refuse_duplicate_phase_names(r, entries)
     refuse_overlapping_phases(r, entries)
+    if blinded and arms:
+        refuse_unblinding_schedules(r, entries, tuple(arms))
     spec = DosingSpec(
         drug=drug,
         phases=tuple(spec for spec, _, _ in entries),
@@ -469,12 +540,22 @@ def _protocol(r: NodeReader, root: Node) -> ProtocolSpec | None:
         if key == "visits":
             refuse_inconsistent_visit_days(r, entries)
         lists[key] = tuple(spec for spec, _, _ in entries)
+    # Phases name arms: read them from the nodes, so that an arm refused for another reason
+    # does not add "unknown arm" to its phases' problems.
+    arms_node = f.node("arms")
+    arms = {
+        node.value: scalar_value(value_node(item, "placebo")) is True
+        for item in (arms_node.value if isinstance(arms_node, SequenceNode) else ())
+        if (node := value_node(item, "code")) is not None and isinstance(node.value, str)
+    }
+    blinding = scalar_value(value_node(f.node("study"), "blinding"))
+    dosing = partial(_dosing, arms=arms, blinded=blinding in ("single", "double"))
     sections = {
         key: None if f.node(key) is None else build(r, f.node(key), key)
         for key, build in (
             ("study", _study),
             ("version", partial(_version, form_codes=builtin | defined)),
-            ("dosing", _dosing),
+            ("dosing", dosing),
         )
     }
     spec = ProtocolSpec(**sections, **lists)
@@ -558,7 +639,11 @@ def _entry(spec) -> _FlowMap:
     for field in fields(spec):
         value = getattr(spec, field.name)
         if value != field.default:  # a required field's default is MISSING: never equal
-            entry[field.name] = _FlowList(value) if isinstance(value, tuple) else value
+            if isinstance(value, tuple):
+                value = _FlowList(value)
+            elif is_dataclass(value):
+                value = _entry(value)
+            entry[field.name] = value
     return entry
 
 

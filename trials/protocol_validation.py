@@ -23,6 +23,8 @@ from decimal import Decimal, InvalidOperation
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from trials.dosing import WEEKDAYS
+
 BLINDINGS = ("open", "single", "double")
 CRITERION_KINDS = ("inclusion", "exclusion")
 CRITERION_TYPES = ("boolean", "number", "age")
@@ -363,6 +365,24 @@ class NodeReader:
                 levels.append(amount)
         return tuple(levels) if self.count() == before else None
 
+    def weekdays(self, node: Node, path: str) -> tuple[str, ...] | None:
+        """Distinct calendar weekdays (`mon` .. `sun`), in the order written."""
+        items = self.sequence(node, path, non_empty=True)
+        if items is None:
+            return None
+        before = self.count()
+        days: list[str] = []
+        for index, item in enumerate(items):
+            day = self.text(item, f"{path}[{index}]")
+            if day is not None and day not in WEEKDAYS:
+                message = f"unknown weekday '{day}' (known: {', '.join(WEEKDAYS)})"
+                self.refuse(item, f"{path}[{index}]", message)
+            elif day is not None and day in days:
+                self.refuse(item, f"{path}[{index}]", f"weekday '{day}' is listed twice")
+            elif day is not None:
+                days.append(day)
+        return tuple(days) if self.count() == before else None
+
     def entries(self, fields: Fields, key: str, build, *, non_empty: bool = True) -> list:
         """`build(reader, node, path)` for each entry of the list under `key`.
 
@@ -396,6 +416,16 @@ class NodeReader:
                 first_line[node.value] = node.start_mark.line + 1
 
 
+def scalar_value(node: Node | None):
+    """The Python value of a scalar node (None for anything else), read as YAML reads it."""
+    if not isinstance(node, ScalarNode):
+        return None
+    try:
+        return yaml.constructor.SafeConstructor().construct_object(node)
+    except yaml.YAMLError:
+        return None
+
+
 def value_node(item: Node, key: str) -> Node | None:
     """The value node under `key` in a mapping node, if it has one."""
     if isinstance(item, MappingNode):
@@ -424,34 +454,126 @@ def check_criterion_answer(r: NodeReader, f: Fields, answer, low, high) -> None:
         r.refuse(f.node("max"), f.path_of("max"), f"max {high} is below min {low}")
 
 
-def check_phase_schedule(r: NodeReader, f: Fields, weeks, days_per_week) -> None:
-    """Weeks run forwards from week 1; a phase doses on N days a week or on named days."""
+#: The keys of a phase's dosing pattern, exactly one of which a phase gives.
+DOSING_PATTERNS = ("days_per_week", "days", "weekdays", "every_days", "every_weeks")
+
+
+def check_phase_dose(r: NodeReader, f: Fields, dose, *, placebo: bool) -> None:
+    """A dose is more than 0, except in a placebo arm's phase (nothing active is given)."""
+    if dose is None or dose > 0 or (placebo and dose == 0):
+        return
+    message = f"must be greater than 0, got {f.node('dose').value}"
+    r.refuse(f.node("dose"), f.path_of("dose"), message)
+
+
+def check_phase_schedule(r: NodeReader, f: Fields, weeks, days_per_week, cycles) -> None:
+    """Weeks run forwards from week 1; a phase doses by exactly one pattern; cycles fill its
+    weeks exactly; a dose by body size names its deliverable increment."""
     if weeks is not None and weeks[0] < 1:
         r.refuse(f.node("weeks"), f.path_of("weeks"), f"weeks start at 1, got {weeks[0]}")
+        weeks = None
     elif weeks is not None and weeks[1] < weeks[0]:
         message = f"the phase ends (week {weeks[1]}) before it starts (week {weeks[0]})"
         r.refuse(f.node("weeks"), f.path_of("weeks"), message)
+        weeks = None
     if days_per_week is not None and not 1 <= days_per_week <= 7:
         message = f"must be 1 to 7, got {days_per_week}"
         r.refuse(f.node("days_per_week"), f.path_of("days_per_week"), message)
-    if f.node("days_per_week") is not None and f.node("days") is not None:
-        r.refuse(f.mapping_node, f.path, "give either 'days_per_week' or 'days', not both")
-    elif f.node("days_per_week") is None and f.node("days") is None:
-        message = "missing 'days_per_week' or 'days' (one of them is required)"
+    given = [key for key in DOSING_PATTERNS if f.node(key) is not None]
+    if len(given) > 1:
+        message = f"give one dosing pattern, not several (got {', '.join(given)})"
         r.refuse(f.mapping_node, f.path, message)
+    elif not given:
+        message = f"missing a dosing pattern: give one of {', '.join(DOSING_PATTERNS)}"
+        r.refuse(f.mapping_node, f.path, message)
+    if cycles is not None and weeks is not None:
+        span = weeks[1] - weeks[0] + 1
+        length = cycles.count * (cycles.dosing_weeks + cycles.rest_weeks)
+        if span != length:
+            message = (
+                f"{cycles.count} cycles of {cycles.dosing_weeks} dosing + {cycles.rest_weeks} "
+                f"rest weeks last {length} weeks, but the phase's weeks "
+                f"{weeks[0]}-{weeks[1]} are {span}"
+            )
+            r.refuse(f.node("cycles"), f.path_of("cycles"), message)
+    if f.node("per") is not None and f.node("round_to") is None:
+        message = "a dose per kg or m² needs 'round_to': the deliverable increment, e.g. 0.1"
+        r.refuse(f.node("per"), f.path_of("per"), message)
+    elif f.node("per") is None and f.node("round_to") is not None:
+        message = "'round_to' applies only to a dose by body size (per: kg or per: m2)"
+        r.refuse(f.node("round_to"), f.path_of("round_to"), message)
+
+
+def _shares_arm(spec, other) -> bool:
+    return spec.arm is None or other.arm is None or spec.arm == other.arm
+
+
+def refuse_duplicate_phase_names(r: NodeReader, entries: list) -> None:
+    """Phase names are unique among the phases a participant can follow: two arms may each
+    have an 'induction' (in a blinded study they must, the name being shown to all)."""
+    good = [(spec, item, path) for spec, item, path in entries if spec is not None]
+    for index, (spec, item, path) in enumerate(good):
+        for other, other_item, _ in good[:index]:
+            if spec.name == other.name and _shares_arm(spec, other):
+                line = other_item.start_mark.line + 1
+                message = f"duplicate phase name '{spec.name}' (first on line {line})"
+                r.refuse(value_node(item, "name"), join(path, "name"), message)
+                break
 
 
 def refuse_overlapping_phases(r: NodeReader, entries: list) -> None:
-    """Two phases may not share a week: a day's dose would be ambiguous."""
+    """Two phases a participant can follow may not share a week: a day's dose would be
+    ambiguous. Phases of two different arms may (each arm has its own regimen)."""
     good = [(spec, item, path) for spec, item, path in entries if spec is not None]
     for index, (spec, item, path) in enumerate(good):
         for other, _, _ in good[:index]:
+            if not _shares_arm(spec, other):
+                continue
             if spec.weeks[0] <= other.weeks[1] and other.weeks[0] <= spec.weeks[1]:
                 message = (
                     f"weeks {spec.weeks[0]}-{spec.weeks[1]} overlap phase '{other.name}' "
                     f"(weeks {other.weeks[0]}-{other.weeks[1]})"
                 )
                 r.refuse(value_node(item, "weeks"), join(path, "weeks"), message)
+
+
+def _schedule(phases) -> list:
+    """What a blinded user sees of an arm's phases: everything but the amount."""
+    return sorted(
+        (
+            p.name,
+            p.weeks,
+            p.unit,
+            p.route,
+            p.per,
+            p.days_per_week,
+            p.days,
+            p.weekdays,
+            p.every_days,
+            p.every_weeks,
+            p.cycles,
+        )
+        for p in phases
+    )
+
+
+def refuse_unblinding_schedules(r: NodeReader, entries: list, arms: tuple[str, ...]) -> None:
+    """In a blinded study every arm follows the same schedule; only the amount may differ
+    (and it is hidden from blinded users), so the calendar cannot reveal the allocation."""
+    good = [(spec, item, path) for spec, item, path in entries if spec is not None]
+    if len(good) != len(entries) or not any(spec.arm for spec, _, _ in good):
+        return
+    schedules = {arm: _schedule(s for s, _, _ in good if s.applies_to(arm)) for arm in arms}
+    first = arms[0]
+    for arm in arms[1:]:
+        if schedules[arm] != schedules[first]:
+            _spec, item, path = next((e for e in good if e[0].arm in (arm, first)), good[0])
+            message = (
+                f"in a blinded study every arm follows the same schedule (only the dose may "
+                f"differ): arm '{arm}' and arm '{first}' have different phases, days or units"
+            )
+            r.refuse(value_node(item, "arm") or item, join(path, "arm"), message)
+            return
 
 
 def _day_offset(day: int) -> int:

@@ -34,6 +34,7 @@ from .models import (
 from .protocol_file import (
     ArmSpec,
     CriterionSpec,
+    CycleSpec,
     DosingSpec,
     PhaseSpec,
     ProtocolFileError,
@@ -123,7 +124,7 @@ def spec_from_version(version: ProtocolVersion) -> ProtocolSpec:
         ),
         dosing=DosingSpec(
             drug=version.drug,
-            phases=tuple(phase_spec(p) for p in version.dosing_phases.order_by("order")),
+            phases=tuple(phase_specs(version)),
             dose_levels=tuple(_plain(level) for level in version.dose_levels),
         ),
         visits=tuple(visit_spec(v) for v in version.visits.order_by("order")),
@@ -142,15 +143,30 @@ def spec_from_version(version: ProtocolVersion) -> ProtocolSpec:
 
 
 def phase_spec(phase: DosingPhase) -> PhaseSpec:
+    cycles = None
+    if phase.cycle_count is not None:
+        cycles = CycleSpec(phase.cycle_count, phase.cycle_dosing_weeks, phase.cycle_rest_weeks)
     return PhaseSpec(
         name=phase.name,
         weeks=(phase.start_week, phase.end_week),
         dose=_plain(phase.dose),
         unit=phase.unit,
         route=phase.route,
+        arm=phase.arm.code if phase.arm_id is not None else None,
+        per=phase.per or None,
+        round_to=_plain(phase.round_to),
         days_per_week=phase.days_per_week,
         days=tuple(phase.days) if phase.days is not None else None,
+        weekdays=tuple(phase.weekdays) if phase.weekdays is not None else None,
+        every_days=phase.every_days,
+        every_weeks=phase.every_weeks,
+        cycles=cycles,
     )
+
+
+def phase_specs(version: ProtocolVersion) -> list[PhaseSpec]:
+    """The version's dosing phases in file order."""
+    return [phase_spec(p) for p in version.dosing_phases.select_related("arm").order_by("order")]
 
 
 def visit_spec(visit: VisitDefinition) -> VisitSpec:
@@ -252,10 +268,11 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
         dose_levels=list(spec.dosing.dose_levels),
         blinded_results=list(spec.version.blinded_results),
     )
-    Arm.objects.bulk_create(
+    arms = Arm.objects.bulk_create(
         Arm(version=version, order=i, code=a.code, name=a.name, ratio=a.ratio, is_placebo=a.placebo)
         for i, a in enumerate(spec.arms)
     )
+    arm_by_code = {arm.code: arm for arm in arms}
     Stratum.objects.bulk_create(
         Stratum(version=version, order=i, code=s.code, name=s.name)
         for i, s in enumerate(spec.strata)
@@ -280,11 +297,20 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
             name=p.name,
             start_week=p.weeks[0],
             end_week=p.weeks[1],
+            arm=arm_by_code[p.arm] if p.arm is not None else None,
             dose=p.dose,
             unit=p.unit,
             route=p.route,
+            per=p.per or "",
+            round_to=p.round_to,
             days_per_week=p.days_per_week,
             days=list(p.days) if p.days is not None else None,
+            weekdays=list(p.weekdays) if p.weekdays is not None else None,
+            every_days=p.every_days,
+            every_weeks=p.every_weeks,
+            cycle_count=p.cycles.count if p.cycles else None,
+            cycle_dosing_weeks=p.cycles.dosing_weeks if p.cycles else None,
+            cycle_rest_weeks=p.cycles.rest_weeks if p.cycles else None,
         )
         for i, p in enumerate(spec.dosing.phases)
     )

@@ -77,6 +77,9 @@ class DoseAdministration(VisitRecord):
         "notes",
         "reason_not_given",
     )
+    #: Left out of the trail for a blinded reader where the amount would tell the arm
+    #: (`trials.access.dose_amount_hidden`).
+    amount_fields = ("actual_dose",)
 
     class Meta:
         ordering = ["participant", "planned_dose__date"]
@@ -93,10 +96,11 @@ class DoseAdministration(VisitRecord):
                 name="dose_administration_not_given_has_reason",
                 violation_error_message=_("Say why the dose was not given."),
             ),
+            # 0 only as a placebo arm's planned 0 (assessments.dosing.record_dose decides).
             models.CheckConstraint(
-                condition=Q(actual_dose__isnull=True) | Q(actual_dose__gt=0),
-                name="dose_administration_dose_positive",
-                violation_error_message=_("The dose given must be more than 0."),
+                condition=Q(actual_dose__isnull=True) | Q(actual_dose__gte=0),
+                name="dose_administration_dose_not_negative",
+                violation_error_message=_("The dose given cannot be negative."),
             ),
         ]
 

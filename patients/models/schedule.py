@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.tracking import clinical_record
 from trials.access import site_scope
-from trials.models import ProtocolVersion, Study, VisitDefinition
+from trials.dosing import derivation_text
+from trials.models import DoseBasis, ProtocolVersion, Study, VisitDefinition
 
 from .dose_modification import DoseModification
 from .participant import Participant
@@ -153,9 +154,31 @@ class PlannedDose(models.Model):
     phase = models.CharField(_("phase"), max_length=60)
     date = models.DateField(_("planned date"))
     study_day = models.SmallIntegerField(_("study day"))
-    dose = models.DecimalField(_("dose"), max_digits=8, decimal_places=3)
+    #: The planned amount. For a dose by body size it stays empty until the participant's
+    #: weight (and height, per m²) set it (`patients.services.apply_body_size`).
+    dose = models.DecimalField(_("dose"), max_digits=8, decimal_places=3, null=True, blank=True)
     unit = models.CharField(_("unit"), max_length=20)
     route = models.CharField(_("route"), max_length=20)
+    # How a dose by body size was derived: the protocol's dose per kg or m² and deliverable
+    # increment (copied from the phase), and the measurements and body size it was applied to.
+    dose_per = models.CharField(
+        _("dose per"), max_length=2, choices=DoseBasis.choices, default=DoseBasis.FLAT, blank=True
+    )
+    dose_per_size = models.DecimalField(
+        _("dose per kg or m²"), max_digits=8, decimal_places=3, null=True, blank=True
+    )
+    dose_round_to = models.DecimalField(
+        _("deliverable increment"), max_digits=8, decimal_places=3, null=True, blank=True
+    )
+    body_weight_kg = models.DecimalField(
+        _("weight (kg)"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    body_height_cm = models.DecimalField(
+        _("height (cm)"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    body_size = models.DecimalField(
+        _("body size (kg or m²)"), max_digits=8, decimal_places=3, null=True, blank=True
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=DoseStatus.choices, default=DoseStatus.PLANNED
     )
@@ -177,12 +200,27 @@ class PlannedDose(models.Model):
 
     objects = PlannedDoseQuerySet.as_manager()
 
-    #: A reduced amount can tell the arm when arms differ in amount.
+    #: A reduced amount can tell the arm when arms differ in amount: left out of the trail
+    #: for every blinded reader.
     blinded_fields = ("dose", "unmodified_dose")
+    #: Also left out for a blinded reader where the amount would tell the arm
+    #: (`trials.access.dose_amount_hidden`).
+    amount_fields = ("dose", "dose_per_size")
 
     class Meta:
         ordering = ["participant", "date"]
         constraints = [
+            # A flat dose always has its amount; a dose by body size has its basis and, once
+            # it has an amount, the body size the amount was derived from.
+            models.CheckConstraint(
+                condition=Q(dose_per="", dose__isnull=False, dose_per_size__isnull=True)
+                | (
+                    ~Q(dose_per="")
+                    & Q(dose_per_size__isnull=False, dose_round_to__gt=0)
+                    & (Q(dose__isnull=True) | Q(body_size__isnull=False))
+                ),
+                name="planned_dose_amount_or_its_derivation",
+            ),
             models.UniqueConstraint(
                 fields=["participant", "date", "phase"],
                 condition=LIVE_DOSE,
@@ -196,9 +234,23 @@ class PlannedDose(models.Model):
         ]
 
     def __str__(self) -> str:
-        # No amount: a name is shown wherever the dose is (a trail's heading, the admin),
-        # and an amount can tell the arm (`blinded_fields`).
+        # No amount: other records' trails name a planned dose by this text, and the amount
+        # may tell a blinded reader the arm.
         return f"{self.participant} {self.date} ({self.phase})"
 
     def get_study(self) -> Study:
         return self.participant.study
+
+    @property
+    def derivation(self) -> str:
+        """How a dose by body size was derived ("1 MIU/m² × 1.73 m² = 1.7 MIU"); "" else."""
+        if not self.dose_per or self.dose is None:
+            return ""
+        return derivation_text(
+            dose_per_size=self.dose_per_size,
+            per=self.dose_per,
+            size=self.body_size,
+            dose=self.dose,
+            unit=self.unit,
+            round_to=self.dose_round_to,
+        )

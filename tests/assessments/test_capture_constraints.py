@@ -136,7 +136,8 @@ def dose_row(p, user, **changes):
         ({"administered_on": None}, "needs its date"),
         ({"actual_dose": None}, "needs its date and the dose"),
         ({"given": False, "actual_dose": None, "administered_on": None}, "Say why"),
-        ({"actual_dose": Decimal(0)}, "more than 0"),
+        # 0 is a placebo's planned 0; the service refuses it for an active dose.
+        ({"actual_dose": Decimal(-1)}, "cannot be negative"),
     ],
 )
 def test_dose_administration_constraints(setup, changes, message):

@@ -152,7 +152,8 @@ def test_every_dose_falls_on_a_dosing_day_of_its_own_phase(phases, baseline):
     for dose in compute_calendar(phases=phases, visits=[], baseline=baseline).doses:
         phase = by_name[dose.phase]
         assert phase.weeks[0] <= week_of(dose.study_day) <= phase.weeks[1]
-        assert (dose.study_day - 1) % 7 + 1 in phase.dosing_days
+        in_week = phase.days or range(1, phase.days_per_week + 1)
+        assert (dose.study_day - 1) % 7 + 1 in in_week
         assert dose.date == baseline + timedelta(days=dose.study_day - 1)
         assert (dose.dose, dose.unit, dose.route) == (phase.dose, phase.unit, phase.route)
 

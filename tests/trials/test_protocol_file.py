@@ -519,7 +519,7 @@ def test_a_phase_with_both_days_per_week_and_days_is_refused():
         text,
         "name: maintenance",
         "dosing.phases[1]",
-        "give either 'days_per_week' or 'days', not both",
+        "give one dosing pattern, not several (got days_per_week, days)",
     )
 
 
@@ -530,7 +530,8 @@ def test_a_phase_with_neither_days_per_week_nor_days_is_refused():
         text,
         "name: maintenance",
         "dosing.phases[1]",
-        "missing 'days_per_week' or 'days' (one of them is required)",
+        "missing a dosing pattern: give one of days_per_week, days, weekdays, every_days, "
+        "every_weeks",
     )
 
 

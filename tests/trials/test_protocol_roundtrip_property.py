@@ -12,10 +12,12 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trials.dosing import BODY_SIZE_BASES, WEEKDAYS
 from trials.forms.codes import FORM_CODES
 from trials.protocol_file import (
     ArmSpec,
     CriterionSpec,
+    CycleSpec,
     DosingSpec,
     PhaseSpec,
     ProtocolSpec,
@@ -79,18 +81,36 @@ def criteria(draw):
 
 @st.composite
 def dosing(draw):
-    """Phases in consecutive, non-overlapping week ranges (with gaps), named uniquely."""
+    """Phases in consecutive, non-overlapping week ranges (with gaps), named uniquely, each
+    with one dosing pattern, some in cycles, some dosed by body size."""
     names = draw(st.lists(texts, min_size=1, max_size=4, unique=True))
     phases, week = [], 1
     for name in names:
         start = week + draw(st.integers(0, 3))
         end = start + draw(st.integers(0, 10))
-        week = end + 1
-        if draw(st.booleans()):
+        pattern = draw(
+            st.sampled_from(["days_per_week", "days", "weekdays", "every_days", "every_weeks"])
+        )
+        if pattern == "days_per_week":
             schedule = {"days_per_week": draw(st.integers(1, 7))}
-        else:
+        elif pattern == "days":
             days = draw(st.lists(st.integers(1, 7), min_size=1, max_size=7, unique=True))
             schedule = {"days": tuple(days)}
+        elif pattern == "weekdays":
+            days = draw(st.lists(st.sampled_from(WEEKDAYS), min_size=1, max_size=7, unique=True))
+            schedule = {"weekdays": tuple(days)}
+        else:
+            schedule = {pattern: draw(st.integers(1, 14))}
+        if draw(st.booleans()):
+            cycle = CycleSpec(
+                draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+            )
+            schedule["cycles"] = cycle
+            end = start + cycle.count * (cycle.dosing_weeks + cycle.rest_weeks) - 1
+        if draw(st.booleans()):
+            schedule["per"] = draw(st.sampled_from(BODY_SIZE_BASES))
+            schedule["round_to"] = draw(positive_decimals)
+        week = end + 1
         phases.append(
             PhaseSpec(
                 name=name,

@@ -13,6 +13,8 @@ from django.contrib.postgres.fields import ArrayField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from audit.tracking import track
@@ -264,12 +266,33 @@ class EligibilityCriterion(VersionPart):
         return f"{self.code}: {self.text}"
 
 
+class DoseBasis(models.TextChoices):
+    """What a phase's dose is per: one administration, or per kg / m² of the participant."""
+
+    FLAT = "", _("per administration")
+    KG = "kg", _("per kg of body weight")
+    M2 = "m2", _("per m² of body-surface area")
+
+
 @track()
 class DosingPhase(VersionPart):
-    """Weeks `start_week`..`end_week` of dosing; week w is study days 7(w-1)+1 .. 7w."""
+    """Weeks `start_week`..`end_week` of dosing; week w is study days 7(w-1)+1 .. 7w.
+
+    The fields mirror `trials.protocol_file.PhaseSpec` (the file's keys; `trials.dosing`
+    reads the pattern): exactly one of `days_per_week`, `days`, `weekdays`, `every_days`,
+    `every_weeks`, optionally repeated in cycles. A phase without an arm is every arm's.
+    """
 
     version = models.ForeignKey(
         ProtocolVersion, on_delete=models.PROTECT, related_name="dosing_phases"
+    )
+    arm = models.ForeignKey(
+        Arm,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dosing_phases",
+        help_text=_("Blank: the phase is every arm's."),
     )
     order = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(_("name"), max_length=60)
@@ -278,12 +301,33 @@ class DosingPhase(VersionPart):
     dose = models.DecimalField(_("dose"), max_digits=8, decimal_places=3)
     unit = models.CharField(_("unit"), max_length=20, default="MIU")
     route = models.CharField(_("route"), max_length=20, default="SC")
+    per = models.CharField(
+        _("dose per"), max_length=2, choices=DoseBasis.choices, default=DoseBasis.FLAT, blank=True
+    )
+    round_to = models.DecimalField(
+        _("deliverable increment"), max_digits=8, decimal_places=3, null=True, blank=True
+    )
     days_per_week = models.PositiveSmallIntegerField(_("days per week"), null=True, blank=True)
     days = ArrayField(
         models.PositiveSmallIntegerField(),
         verbose_name=_("days of the week"),
         null=True,
         blank=True,
+    )
+    weekdays = ArrayField(
+        models.CharField(max_length=3),
+        verbose_name=_("calendar weekdays"),
+        null=True,
+        blank=True,
+    )
+    every_days = models.PositiveSmallIntegerField(_("every N days"), null=True, blank=True)
+    every_weeks = models.PositiveSmallIntegerField(_("every N weeks"), null=True, blank=True)
+    cycle_count = models.PositiveSmallIntegerField(_("cycles"), null=True, blank=True)
+    cycle_dosing_weeks = models.PositiveSmallIntegerField(
+        _("dosing weeks per cycle"), null=True, blank=True
+    )
+    cycle_rest_weeks = models.PositiveSmallIntegerField(
+        _("rest weeks per cycle"), null=True, blank=True
     )
 
     objects = PartQuerySet.as_manager()
@@ -292,26 +336,54 @@ class DosingPhase(VersionPart):
         ordering = ["version", "start_week"]
         triggers = [frozen_once_active("phase")]
         constraints = [
+            # Two arms may each have an "induction"; a phase of every arm has its own name.
             models.UniqueConstraint(
-                fields=["version", "name"], name="phase_name_unique_per_version"
+                fields=["version", "arm", "name"],
+                nulls_distinct=False,
+                name="phase_name_unique_per_version_and_arm",
             ),
             models.CheckConstraint(
                 condition=Q(start_week__gte=1) & Q(end_week__gte=F("start_week")),
                 name="phase_weeks_in_order",
             ),
             models.CheckConstraint(
-                condition=(
-                    Q(days_per_week__isnull=False, days__isnull=True)
-                    & Q(days_per_week__gte=1, days_per_week__lte=7)
+                condition=Exact(
+                    Func(
+                        F("days_per_week"),
+                        F("days"),
+                        F("weekdays"),
+                        F("every_days"),
+                        F("every_weeks"),
+                        function="num_nonnulls",
+                        output_field=models.IntegerField(),
+                    ),
+                    1,
                 )
-                | Q(days_per_week__isnull=True, days__isnull=False),
-                name="phase_days_per_week_or_days",
+                & (Q(days_per_week__isnull=True) | Q(days_per_week__gte=1, days_per_week__lte=7))
+                & (Q(every_days__isnull=True) | Q(every_days__gte=1))
+                & (Q(every_weeks__isnull=True) | Q(every_weeks__gte=1)),
+                name="phase_one_dosing_pattern",
             ),
-            models.CheckConstraint(condition=Q(dose__gt=0), name="phase_dose_positive"),
+            models.CheckConstraint(
+                condition=Q(cycle_count__isnull=True, cycle_dosing_weeks__isnull=True)
+                & Q(cycle_rest_weeks__isnull=True)
+                | Q(cycle_count__gte=1, cycle_dosing_weeks__gte=1, cycle_rest_weeks__gte=1),
+                name="phase_cycle_all_or_nothing",
+            ),
+            models.CheckConstraint(
+                condition=Q(per="", round_to__isnull=True) | (~Q(per="") & Q(round_to__gt=0)),
+                name="phase_body_size_dose_has_increment",
+            ),
+            # 0 is a placebo arm's dose (the protocol file allows it only there).
+            models.CheckConstraint(condition=Q(dose__gte=0), name="phase_dose_not_negative"),
+            # Phases a participant follows never share a week. Phases of every arm (no arm)
+            # are compared with each other here; against an arm's phases, the protocol file's
+            # reading refuses the overlap (an exclusion constraint cannot say "or NULL").
             ExclusionConstraint(
                 name="phases_do_not_overlap",
                 expressions=[
                     ("version", RangeOperators.EQUAL),
+                    (Coalesce(F("arm"), models.Value(0)), RangeOperators.EQUAL),
                     (
                         Func(
                             F("start_week"), F("end_week"), models.Value("[]"), function="int4range"
