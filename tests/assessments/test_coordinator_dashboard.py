@@ -69,8 +69,8 @@ def test_done_visits_with_forms_missing_and_deviations_are_listed(cast, client_f
     capture(p, "W4", "RPDAI", rpdai(), user=cast.cora, visit_date=w4.window_end + timedelta(days=4))
     board = boards_for(client_for(cast.cora))[0]["PKUPH"]
     assert [(v.code, forms) for v, forms in board.missing_forms] == [
-        ("W0", ["TREG", "STEROID"]),
-        ("W4", ["TREG", "STEROID"]),
+        ("W0", ["TREG", "STEROID", "VITALS", "CONMED", "MEDHIST"]),
+        ("W4", ["TREG", "STEROID", "VITALS"]),
     ]
     assert board.deviations == 1
 

@@ -182,6 +182,15 @@ def _json(data) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+def _check_data(check) -> dict:
+    return {
+        "id": check.id,
+        "rule": check.rule,
+        "message": str(check.message),
+        "severity": check.severity,
+    }
+
+
 def _quoted(text: str) -> str:
     return '"' + text.replace('"', "'") + '"'
 
@@ -215,17 +224,7 @@ def _form_rows(form: FormSpec, used: set[str]) -> list[dict[str, str]]:
                 tags.append(f"@IL2-CODE={item.code}")
             if first_of_form:
                 for check in form.checks:
-                    tags.append(
-                        "@IL2-CHECK="
-                        + _json(
-                            {
-                                "id": check.id,
-                                "rule": check.rule,
-                                "message": str(check.message),
-                                "severity": check.severity,
-                            }
-                        )
-                    )
+                    tags.append("@IL2-CHECK=" + _json(_check_data(check)))
             if index == 0 and not (group is form.groups[0] and group.code == form.code):
                 tags.append(
                     "@IL2-GROUP="
@@ -235,6 +234,11 @@ def _form_rows(form: FormSpec, used: set[str]) -> list[dict[str, str]]:
                             "repeating": group.repeating,
                             "key": list(group.key),
                             "max_rows": group.max_rows,
+                            **(
+                                {"checks": [_check_data(c) for c in group.checks]}
+                                if group.checks
+                                else {}
+                            ),
                         }
                     )
                 )
