@@ -27,6 +27,7 @@ repeating group. In `answers` a repeating group is a list of rows (`{"CM": [{"CM
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -459,9 +460,10 @@ def run(
             if not check_fails(tree, env, today=today) or check.severity == "query":
                 continue
             named = references(tree)
+            # Shown next to the item the rule names first ("DIABP < SYSBP": under DIABP).
             keys = [
                 s.key
-                for s in slots
+                for s in sorted(slots, key=lambda s: _place_in(check.rule, s.item.code))
                 if (s.item.code in named or f"{s.group.code}.{s.item.code}" in named)
                 and (row_of is None or (s.group.code, s.row) == row_of)
             ]
@@ -499,6 +501,11 @@ def _why_hidden(compiled: _Form, slots: list[_Slot], hidden: _Slot, before: Mapp
             then = before.get(slot.key)
             parts.append(f"{slot.key} {_plain(then) or '∅'}→{_plain(now) or '∅'}")
     return ", ".join(parts) or hidden.item.show_if
+
+
+def _place_in(rule: str, code: str) -> int:
+    found = re.search(rf"\b{re.escape(code)}\b", rule)
+    return found.start() if found else len(rule)
 
 
 def env_value(slots: list[_Slot], key: str):
