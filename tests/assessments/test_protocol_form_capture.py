@@ -101,6 +101,8 @@ def test_a_repeating_group_shows_its_rows_and_adds_one_without_saving(cast, clie
     html = client.get(form_url(p, "CONMED")).content.decode()
     assert inputs(html, "CM.1.CMTRT") and not inputs(html, "CM.2.CMTRT")
     assert [o["value"] for o in inputs(html, "CM.1.CMONGO")] == ["Y", "N"]
+    # The branching script finds an item's wrapper by its field name.
+    assert 'id="div_id_CM.1.CMENDTC"' in html and 'id="div_id_CM.1.CMONGO"' in html
     data = {"visit_date": p.baseline_date.isoformat(), "CM.1.CMTRT": "Aspirin", "add_row": "CM"}
     again = client.post(form_url(p, "CONMED"), data)
     assert again.status_code == 200
