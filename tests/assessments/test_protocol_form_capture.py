@@ -429,3 +429,22 @@ def test_a_record_stays_with_the_form_version_it_was_entered_under(cast, client_
     assert refused.json()["errors"]["RESP"] == ["This item is required."]
     assert post_form(client, q, "VITALS", vitals(RESP=16)).status_code == 201
     assert FormRecord.objects.get(participant=q).definition == new_vitals
+
+
+def test_the_audit_trail_page_lists_items_by_label_not_as_json(cast, client_for):
+    p = participant()
+    client = client_for(cast.cora)
+    post_form(client, p, "VITALS", vitals())
+    post_form(client, p, "VITALS", vitals(HR=88), row_version=1, reason_for_change="Recount")
+    record = FormRecord.objects.get()
+    page = client_for(cast.molly).get(
+        reverse("record-history", args=["assessments.formrecord", record.pk])
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "HR – Heart rate" in html and "Recount" in html
+    assert '"HR"' not in html
+    outsider = client_for(cast.otto).get(
+        reverse("record-history", args=["assessments.formrecord", record.pk])
+    )
+    assert outsider.status_code == 404
