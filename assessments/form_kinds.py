@@ -318,11 +318,9 @@ class ProtocolKind(FormKind):
         return flat
 
     def comparable(self, existing, values):
-        labels = {
-            key: label
-            for key in {*values["values"], *values["missing"], *existing.values, *existing.missing}
-            for label in [ItemLabels(existing.definition.form).get(key, (key, {}))[0]]
-        }
+        items = ItemLabels(existing.definition.form)
+        keys = {*values["values"], *values["missing"], *existing.values, *existing.missing}
+        labels = {key: items.get(key, (key, {}))[0] for key in keys}
         yours = self._flat(values["values"], values["missing"])
         saved = self._flat(existing.values, existing.missing)
         return yours, saved, labels

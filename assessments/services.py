@@ -1,6 +1,7 @@
 """Visit data capture: the writes that span rows (forms at visits, unscheduled and missed
 visits). The dose log is in `dosing`, the reads the pages share in `selectors`, what the
-writes share in `entry`, and each form's cleaning and saving in `form_records`.
+writes share in `entry`, what differs between kinds of form in `form_kinds` (each kind's
+cleaning and saving in `form_records`, the rules of forms defined as data in `form_rules`).
 
 Every write is keyword-only, runs in one transaction and first takes the participant's row
 lock: a form's save can change rows besides its own (the visit's date and status, the
@@ -57,7 +58,8 @@ def capture_form(
     outside the window is accepted and makes the visit a protocol deviation. A value outside
     its soft limits, or failing a rule of severity warning, is refused with `Unconfirmed`
     unless its item (or rule id) is in `confirm`; the confirmations are stored on the record.
-    What differs between kinds of form is `form_kinds`'."""
+    What differs between kinds of form (instruments, Treg, steroid, protocol-defined) is
+    in `form_kinds`."""
     require_capture(user, participant)
     reason = (reason or "").strip()
     kind = form_kinds.kind_for(form_code)

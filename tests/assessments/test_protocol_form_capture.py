@@ -444,6 +444,9 @@ def test_the_audit_trail_page_lists_items_by_label_not_as_json(cast, client_for)
     html = page.content.decode()
     assert "HR – Heart rate" in html and "Recount" in html
     assert '"HR"' not in html
+    read_only = client_for(cast.molly).get(form_url(p, "VITALS")).content.decode()
+    assert 'id="read-only"' in read_only and typed(read_only, "HR") == "88"
+    assert "disabled" in inputs(read_only, "HR")[0]
     outsider = client_for(cast.otto).get(
         reverse("record-history", args=["assessments.formrecord", record.pk])
     )
