@@ -113,6 +113,7 @@ def _record_the_past(participant, user, today) -> None:
                         "CMSTDTC": (visit.target_date - timedelta(days=90)).isoformat(),
                         "CMONGO": "Y",
                         "CMINDC": "Relapsing polychondritis",
+                        "CMGC": "prednisone",
                     }
                 ]
             },

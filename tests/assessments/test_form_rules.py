@@ -100,3 +100,52 @@ def test_unknown_items_and_malformed_values_are_refused_by_key():
         "FEVER": ["Answer yes or no."],
         "ONSET": ["Enter a valid date (YYYY-MM-DD)."],
     }
+
+
+def shipped_conmed() -> FormSpec:
+    from tests.factories import PROTOCOL_DIR
+    from trials.protocol_file import parse_protocol
+
+    spec = parse_protocol((PROTOCOL_DIR / "ld-il2-rp.yaml").read_text(encoding="utf-8"))
+    return next(form for form in spec.forms if form.code == "CONMED")
+
+
+def medication(**fields) -> dict:
+    row = {"CMTRT": "x", "CMDOSU": "mg", "CMFREQ": "QD", "CMSTDTC": "2020-01-01", "CMONGO": "Y"}
+    return {**row, **fields}
+
+
+def test_glucocorticoids_taken_now_add_up_to_a_prednisone_equivalent():
+    rows = [
+        medication(CMTRT="Prednisone", CMDOSE="10", CMFREQ="BID", CMGC="prednisone"),
+        medication(CMTRT="Medrol", CMDOSE="4", CMGC="methylprednisolone"),
+        medication(
+            CMTRT="Hydrocortisone",
+            CMDOSE="20",
+            CMGC="hydrocortisone",
+            CMONGO="N",
+            CMENDTC="2020-02-01",
+        ),
+        medication(CMTRT="Aspirin", CMDOSE="100"),
+    ]
+    result = run(shipped_conmed(), {"CM": rows})
+    assert result.errors == {}
+    # 10 mg twice a day + 4 mg x 1.25; the stopped one counts 0; aspirin is no glucocorticoid.
+    assert result.calculated == {
+        "PREDTOT": "25.00",
+        "CM.1.CMPREDEQ": "20.00",
+        "CM.2.CMPREDEQ": "5.00",
+        "CM.3.CMPREDEQ": "0.00",
+    }
+
+
+def test_the_conmed_factors_are_the_steroid_forms_factors():
+    from assessments.derivations import PREDNISONE_EQUIVALENT
+
+    form = shipped_conmed()
+    assert {code for code, _label in form.item("CMGC").codes} == set(PREDNISONE_EQUIVALENT)
+    for drug, factor in PREDNISONE_EQUIVALENT.items():
+        result = run(form, {"CM": [medication(CMDOSE="1", CMGC=drug)]})
+        assert result.calculated["CM.1.CMPREDEQ"] == format(factor.quantize(Decimal("0.01")), "f")
+    weekly = run(form, {"CM": [medication(CMDOSE="35", CMFREQ="QW", CMGC="prednisone")]})
+    assert weekly.calculated["PREDTOT"] == "5.00"

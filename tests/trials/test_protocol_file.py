@@ -32,6 +32,7 @@ from trials.protocol_validation import ROLES
 PROTOCOLS = Path(__file__).resolve().parents[2] / "trials" / "protocols"
 RP = (PROTOCOLS / "ld-il2-rp.yaml").read_text()
 MOOD = (PROTOCOLS / "ld-il2-mood.yaml").read_text()
+W4_LINE = RP[: RP.index("code: W4,")].count("\n") + 1
 
 VISIT_KEYS = "code, name, day, window, forms, screening"
 
@@ -370,7 +371,7 @@ DUPLICATES = {
         "code: W4,",
         "day: 57",
         "visits[2].code",
-        "duplicate visit code 'W4' (first on line 92)",
+        f"duplicate visit code 'W4' (first on line {W4_LINE})",
     ),
     "phase": (
         "name: maintenance",
