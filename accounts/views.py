@@ -11,17 +11,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .forms import ApiTokenForm
+from .language import SESSION_KEY
 from .models import ApiToken, Profile
 from .tokens import issue_token, revoke_token
 
 
-@login_required
 @require_POST
 def set_language(request):
+    """Choose the language: stored on the profile once logged in, else in a cookie only
+    (the login page offers the choice too)."""
     language = request.POST.get("language", "")
     if language not in dict(settings.LANGUAGES):
         return HttpResponseBadRequest("Unknown language.")
-    Profile.objects.update_or_create(user=request.user, defaults={"language": language})
+    if request.user.is_authenticated:
+        Profile.objects.update_or_create(user=request.user, defaults={"language": language})
+        request.session[SESSION_KEY] = language
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

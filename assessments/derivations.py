@@ -136,6 +136,7 @@ def validate_treg(
             _add(errors, _("A percentage must be between 0 and 100."), name)
 
     if _blank(cd4_per_ul) and _blank(cd4_pct_of_lymphocytes):
+        # xgettext:no-python-format (a literal percent sign, never formatted)
         _add(errors, _("Enter CD4+ cells per µL or CD4+ % of lymphocytes."), ALL, "cd4_per_ul")
     if cd4 is not None and lymphocytes is not None and cd4 > lymphocytes >= 0:
         message = _("CD4+ cells per µL cannot be more than lymphocytes per µL.")
@@ -143,6 +144,7 @@ def validate_treg(
     if not any(key in errors for key in ("treg_pct_of_cd4", "tcon_pct_of_cd4")) and (
         treg_pct + tcon_pct > 100
     ):
+        # xgettext:no-python-format (a literal percent sign, never formatted)
         message = _("Treg % and Tcon % of CD4+ cannot add up to more than 100.")
         _add(errors, message, ALL, "treg_pct_of_cd4", "tcon_pct_of_cd4")
     return errors

@@ -68,11 +68,13 @@ def register(registry: FormRegistry) -> None:
                 CheckSpec(
                     "TREG-R1",
                     "not is_blank(cd4_per_ul) or not is_blank(cd4_pct_of_lymphocytes)",
+                    # xgettext:no-python-format (a literal percent sign, never formatted)
                     Text.of(_("Enter CD4+ cells per µL or CD4+ % of lymphocytes.")),
                 ),
                 CheckSpec(
                     "TREG-R2",
                     "treg_pct_of_cd4 + tcon_pct_of_cd4 <= 100",
+                    # xgettext:no-python-format (a literal percent sign, never formatted)
                     Text.of(_("Treg % and Tcon % of CD4+ cannot add up to more than 100.")),
                 ),
             ),

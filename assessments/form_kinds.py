@@ -393,6 +393,20 @@ def kind_at(visit, code: str) -> FormKind | None:
     return kind
 
 
+def records_by_form() -> dict[str, models.QuerySet]:
+    """For each capture form, the records that answer it (to be narrowed to one visit), for
+    a set-based finder of missing forms: the built-in codes, and every code a protocol
+    defines as data (one query)."""
+    found = {
+        code: kind.model.objects.filter(**({kind.code_field: code} if kind.code_field else {}))
+        for code, kind in _BUILTIN.items()
+    }
+    defined = FormDefinition.objects.exclude(code__in=FORM_CODES).values_list("code", flat=True)
+    for code in sorted(set(defined)):
+        found[code] = FormRecord.objects.filter(form_code=code)
+    return found
+
+
 def is_captured(code: str) -> bool:
     """Whether a scheduled form code is entered through the visit pages and API."""
     return kind_for(code) is not None

@@ -222,12 +222,22 @@ class TregPanelForm(VisitForm):
     )
     lymphocytes_per_ul = _decimal(_("Lymphocytes /µL"), 8, 1)
     cd4_per_ul = _decimal(
-        _("CD4+ /µL"), 8, 1, help_text=_("Or CD4+ % of lymphocytes below (dual platform).")
+        _("CD4+ /µL"),
+        8,
+        1,
+        # xgettext:no-python-format (a literal percent sign, never formatted)
+        help_text=_("Or CD4+ % of lymphocytes below (dual platform)."),
     )
+    # xgettext:no-python-format (a literal percent sign, never formatted)
     cd4_pct_of_lymphocytes = _decimal(_("CD4+ % of lymphocytes"), 5, 2)
     treg_pct_of_cd4 = _decimal(
-        _("Treg % of CD4+"), 5, 2, help_text=_("CD4+CD25hiCD127lo (FOXP3+ where stained).")
+        # xgettext:no-python-format (a literal percent sign, never formatted)
+        _("Treg % of CD4+"),
+        5,
+        2,
+        help_text=_("CD4+CD25hiCD127lo (FOXP3+ where stained)."),
     )
+    # xgettext:no-python-format (a literal percent sign, never formatted)
     tcon_pct_of_cd4 = _decimal(_("Tcon % of CD4+"), 5, 2, help_text=_("CD4+CD25-/lo CD127+."))
 
     def __init__(self, *args, **kwargs):

@@ -1,27 +1,25 @@
 """Reads the capture pages, the API and the participant panel share: who may enter data,
-which forms a visit takes, the records entered at visits, and the coordinator's dashboard
-and protocol deviations. A site's today is `Site.today()`."""
+which forms a visit takes, the records entered at visits, and protocol deviations. The
+coordinator's work lists (visits due, forms missing) are `assessments.worklist`'s sections
+of the home page. A site's today is `Site.today()`."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date
 
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy
 
 from patients.models import (
-    DoseStatus,
     Participant,
-    ParticipantStatus,
-    PlannedDose,
     ScheduledVisit,
     VisitStatus,
 )
 from trials.forms.codes import ADVERSE_EVENTS, ELIGIBILITY
-from trials.models import Site, Study, VisitDefinition
+from trials.models import Study, VisitDefinition
 
 from . import form_kinds
 
@@ -188,125 +186,7 @@ def form_cells(
     return cells
 
 
-# -- the coordinator's dashboard and protocol deviations ----------------------------------
-
-
-@dataclass
-class DashboardVisit:
-    visit: ScheduledVisit
-    state: str  # due_today, in_window, this_week, overdue
-
-
-@dataclass
-class SiteBoard:
-    site: Site
-    today: date
-    today_visits: list = field(default_factory=list)
-    week_visits: list = field(default_factory=list)
-    overdue_visits: list = field(default_factory=list)
-    doses_today: list = field(default_factory=list)
-    doses_unrecorded: int = 0
-    missing_forms: list = field(default_factory=list)  # (visit, [form codes])
-    deviations: int = 0
-
-
-def coordinator_dashboard(user, *, now: datetime | None = None) -> list[SiteBoard]:
-    """Per site the user covers: today's and this week's visits, overdue visits, doses due
-    today, past doses not recorded, done visits with forms missing, deviations.
-
-    A fixed number of queries whatever the number of sites, participants and visits."""
-    sites = list(
-        Site.objects.visible_to(user).select_related("study").order_by("study__code", "code")
-    )
-    if not sites:
-        return []
-    boards = {site.pk: SiteBoard(site=site, today=site.today(now)) for site in sites}
-    earliest = min(b.today for b in boards.values())
-    latest = max(b.today for b in boards.values())
-    on_study = Q(participant__status=ParticipantStatus.ENROLLED, participant__site__in=sites)
-
-    upcoming = (
-        ScheduledVisit.objects.visible_to(user)
-        .filter(on_study, status=VisitStatus.UPCOMING, window_start__lte=latest + _WEEK)
-        .select_related("participant", "participant__site")
-        .order_by("window_end", "participant__subject_id")
-    )
-    for visit in upcoming:
-        board = boards[visit.participant.site_id]
-        today = board.today
-        if visit.window_end < today:
-            board.overdue_visits.append(DashboardVisit(visit, "overdue"))
-        elif visit.target_date == today:
-            board.today_visits.append(DashboardVisit(visit, "due_today"))
-        elif visit.window_start <= today:
-            board.today_visits.append(DashboardVisit(visit, "in_window"))
-        elif visit.window_start <= today + _WEEK:
-            board.week_visits.append(DashboardVisit(visit, "this_week"))
-
-    doses = (
-        PlannedDose.objects.visible_to(user)
-        .filter(on_study, status=DoseStatus.PLANNED, date__range=(earliest, latest))
-        .select_related("participant")
-        .order_by("participant__subject_id")
-    )
-    for dose in doses:
-        board = boards[dose.participant.site_id]
-        if dose.date == board.today:
-            board.doses_today.append(dose)
-
-    # Past doses with nothing recorded, counted per site against that site's today (the
-    # sites' todays are at most two days apart, so three buckets cover every case).
-    unrecorded = (
-        PlannedDose.objects.visible_to(user)
-        .filter(on_study, status=DoseStatus.PLANNED, date__lt=latest)
-        .values("participant__site")
-        .annotate(
-            before=Count("pk", filter=Q(date__lt=earliest)),
-            day0=Count("pk", filter=Q(date=earliest)),
-            day1=Count("pk", filter=Q(date=earliest + _DAY)),
-        )
-    )
-    for row in unrecorded:
-        board = boards[row["participant__site"]]
-        gap = (board.today - earliest).days
-        board.doses_unrecorded = (
-            row["before"] + (row["day0"] if gap >= 1 else 0) + (row["day1"] if gap >= 2 else 0)
-        )
-
-    done = (
-        ScheduledVisit.objects.visible_to(user)
-        .filter(on_study, status=VisitStatus.DONE, definition__isnull=False)
-        .select_related("participant", "definition")
-        .annotate(**{f"entered_{n}": codes for n, codes in enumerate(form_kinds.entered_codes())})
-        .order_by("actual_date", "participant__subject_id")
-    )
-    for visit in done:
-        entered = {
-            code
-            for n in range(len(form_kinds.KINDS))
-            for code in getattr(visit, f"entered_{n}") or ()
-        }
-        missing = [
-            c for c in visit.definition.forms if form_kinds.is_captured(c) and c not in entered
-        ]
-        if missing:
-            boards[visit.participant.site_id].missing_forms.append((visit, missing))
-
-    deviations = (
-        ScheduledVisit.objects.visible_to(user)
-        .filter(participant__site__in=sites)
-        .live()
-        .filter(OUT_OF_WINDOW | Q(status=VisitStatus.MISSED))
-        .values("participant__site")
-        .annotate(n=Count("pk"))
-    )
-    for row in deviations:
-        boards[row["participant__site"]].deviations = row["n"]
-    return list(boards.values())
-
-
-_DAY = timedelta(days=1)
-_WEEK = timedelta(days=6)  # today and the next six days
+# -- protocol deviations ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

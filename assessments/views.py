@@ -1,4 +1,4 @@
-"""Visit data capture pages: visit, form entry, dose log, coordinator dashboard, deviations.
+"""Visit data capture pages: visit, form entry, dose log, deviations.
 
 Views only parse, call the writes (`services`, `dosing`) or the reads (`selectors`) and
 render: who may see a participant is `get_participant_or_404` (404 outside the user's studies
@@ -13,10 +13,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.editing import StaleRecord
+from core.replica import using_replica
 from patients.models import ScheduledVisit, VisitStatus
 from patients.selectors import get_participant_or_404
 from trials import access
@@ -275,8 +277,9 @@ def dose_record(request, pk: int, dose_pk: int):
 
 @login_required
 def dashboard(request):
-    boards = selectors.coordinator_dashboard(request.user)
-    return render(request, "assessments/dashboard.html", {"boards": boards})
+    """The coordinator dashboard's old address: its lists are the home page's coordinator
+    section now (`assessments.worklist`)."""
+    return redirect(reverse("home") + "#work-coordinator")
 
 
 @login_required
@@ -302,7 +305,9 @@ def deviations_csv(request, code: str):
             "reason",
         ]
     )
-    for deviation in selectors.deviations_for(request.user, study):
+    with using_replica():  # an export: read from the replica, if any (access checked above)
+        deviations = list(selectors.deviations_for(request.user, study))
+    for deviation in deviations:
         visit = deviation.visit
         writer.writerow(
             [

@@ -26,7 +26,26 @@ from django.http import Http404
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from pghistory.models import Events
+
+from core.times import site_time
+
+#: pghistory's event labels (audit.tracking's trackers) as the trail's page names them.
+ACTIONS = {
+    "insert": pgettext_lazy("audit trail action", "created"),
+    "update": pgettext_lazy("audit trail action", "changed"),
+    "delete": pgettext_lazy("audit trail action", "deleted"),
+}
+
+
+def field_label(f: models.Field):
+    """A field's name for people. A relation Django named after the field ("protocol
+    version", never translated) is called by the related model's (translated) name."""
+    if f.is_relation and f.verbose_name == f.name.replace("_", " "):
+        return f.related_model._meta.verbose_name
+    return f.verbose_name
+
 
 #: Fields never shown in an audit trail whatever the user (secrets, not clinical data).
 ALWAYS_HIDDEN = frozenset({"password"})
@@ -34,8 +53,6 @@ ALWAYS_HIDDEN = frozenset({"password"})
 #: Columns that are bookkeeping, never a change anyone made: the optimistic-lock counter
 #: moves on every save and would only bury the real change under noise.
 BOOKKEEPING = frozenset({"row_version"})
-
-UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -64,7 +81,9 @@ class Entry:
     user: str
     reason: str
     changes: list[Change] = field(default_factory=list)
-    #: The event time in the record's site time zone, with the zone's abbreviation.
+    #: The action in the reader's language (`action` stays pghistory's label, for the API).
+    action_display: str = ""
+    #: The event time in the record's site time zone, abbreviation and UTC offset (core.times).
     at_display: str = ""
     #: Full name and username, as a signature manifest names the signer.
     user_display: str = ""
@@ -109,11 +128,6 @@ def record_zone(obj: models.Model) -> ZoneInfo | None:
         if isinstance(zone, ZoneInfo):
             return zone
     return None
-
-
-def format_moment(moment: datetime, zone: ZoneInfo | None) -> str:
-    local = moment.astimezone(zone or UTC)
-    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
 
 
 class _Labeller:
@@ -164,7 +178,7 @@ class _Labeller:
 
     def changes(self, name: str, old: Any, new: Any) -> list[Change]:
         f = self.fields.get(name)
-        label = str(capfirst(f.verbose_name)) if f is not None else name
+        label = str(capfirst(field_label(f))) if f is not None else name
         derived = name in self.derived or (f is not None and f.name in self.derived)
         items = self.item_labels(name) if isinstance(f, models.JSONField) else None
         if items is not None and isinstance(old or {}, dict) and isinstance(new or {}, dict):
@@ -215,7 +229,7 @@ class _Labeller:
             return self.plain(value, dict(f.flatchoices))
         if isinstance(f, models.DateTimeField):
             moment = value if isinstance(value, datetime) else parse_datetime(str(value))
-            return format_moment(moment, self.zone) if moment else str(value)
+            return site_time(moment, self.zone, seconds=True) if moment else str(value)
         if isinstance(f, models.DateField):
             day = value if isinstance(value, date) else parse_date(str(value))
             return day.isoformat() if day else str(value)
@@ -292,6 +306,7 @@ def history_for(obj: models.Model, *, hidden: frozenset[str] = ALWAYS_HIDDEN) ->
             Entry(
                 at=event.pgh_created_at,
                 action=event.pgh_label,
+                action_display=str(ACTIONS.get(event.pgh_label, event.pgh_label)),
                 user=username,
                 reason=context.get("reason", ""),
                 changes=[
@@ -299,7 +314,7 @@ def history_for(obj: models.Model, *, hidden: frozenset[str] = ALWAYS_HIDDEN) ->
                     for name, old, new in event_changes
                     for change in labeller.changes(name, old, new)
                 ],
-                at_display=format_moment(event.pgh_created_at, zone),
+                at_display=site_time(event.pgh_created_at, zone, seconds=True),
                 user_display=f"{full_name} ({username})" if full_name else username,
             )
         )

@@ -21,7 +21,7 @@ LOGIN = "login"
 PAGE_NAMES = (
     LOGIN,
     FLOOR,
-    "coordinator dashboard",
+    "home page (coordinator)",
     "participant page",
     "visit form GET",
     "visit form POST",
@@ -116,7 +116,7 @@ def measured_pages(bench) -> list[Page]:
             expect=(302,),
         ),
         Page(FLOOR, coordinator, path=reverse("password_change_done")),
-        Page("coordinator dashboard", coordinator, path=reverse("assessments:dashboard")),
+        Page("home page (coordinator)", coordinator, path=reverse("home")),
         Page(
             "participant page",
             coordinator,

@@ -7,9 +7,15 @@ For each size: a fresh database on DATABASE_URL's server (`<name>_bench_<size>`,
 at the end unless --keep), migrated and filled by `bench.generate`; gunicorn with DEBUG
 off on loopback; p50 / p95 of each page over HTTP; the queries of each page (counted
 in-process with Django's test client on the same database and settings: the server is
-not changed to report them); the reminder sweep and send over the whole study and the
-enrolment of fresh participants, timed in-process. The table goes to stdout and to
-bench/results.md.
+not changed to report them); the reminder sweep over the whole study, the sending of what
+it recorded to a local SMTP sink (bench.smtp_sink: safety reminders one by one, routine
+ones in digests), and the enrolment of fresh participants, timed in-process. The table goes
+to stdout and to bench/results.md.
+
+    python -m bench.run --tasks                 # the timed tasks alone, on DATABASE_URL
+
+runs the tasks (sweep, sending, enrolment) once on a study `bench.generate` already built
+in DATABASE_URL's database, and prints their table without writing bench/results.md.
 """
 
 import argparse
@@ -23,7 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -150,51 +156,51 @@ def measure(*, port: int, requests: int, seconds: float) -> dict:
     return {"pages": rows, "tasks": _tasks(bench)}
 
 
-def _tasks(bench) -> list[dict]:
-    """Reminder sweep and send over the whole study, and enrolment, timed in-process."""
+@contextmanager
+def timed():
+    """The block's wall-clock time, this process's CPU time and the database's (the sum of
+    its queries' durations as the client saw them), and its queries. On a machine whose
+    cores are busy with other work, wall-clock time mostly measures the wait for a core:
+    CPU and database time say what the task itself costs."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    timing: dict = {}
+    started, cpu = time.perf_counter(), time.process_time()
+    with CaptureQueriesContext(connection) as queries:
+        yield timing
+    timing.update(
+        ms=(time.perf_counter() - started) * 1000,
+        cpu_ms=(time.process_time() - cpu) * 1000,
+        db_ms=sum(float(q["time"]) for q in queries.captured_queries) * 1000,
+        queries=len(queries),
+    )
+
+
+def _tasks(bench) -> list[dict]:
+    """Reminder sweep and send over the whole study, and enrolment, timed in-process."""
     from django.utils import timezone
 
     from bench.generate import PASSWORD
     from demo.participants import RP_ANSWERS
     from notifications.models import Notification
-    from notifications.services import send_notification, sweep
+    from notifications.services import sweep
     from patients import services
 
     rows = []
-    started = time.perf_counter()
-    with CaptureQueriesContext(connection) as queries:
+    with timed() as timing:
         result = sweep(now=timezone.now(), dispatch=False)
-    rows.append(
-        {
-            "task": f"reminder sweep ({result.due} reminders due)",
-            "ms": (time.perf_counter() - started) * 1000,
-            "queries": len(queries),
-        }
-    )
-    pending = list(Notification.objects.pending().order_by("pk").values_list("pk", flat=True))
-    started = time.perf_counter()
-    with CaptureQueriesContext(connection) as queries:
-        for pk in pending:
-            send_notification(notification_id=pk)
-    elapsed = (time.perf_counter() - started) * 1000
-    rows.append(
-        {
-            "task": f"reminder send ({len(pending)} pending, e-mail to memory)",
-            "ms": elapsed,
-            "per_item_ms": elapsed / len(pending) if pending else None,
-            "queries": len(queries) / len(pending) if pending else 0,
-        }
-    )
-
+    recorded = Notification.objects.pending().count()  # the generator's are all sent
+    rows.append({"task": f"reminder sweep ({result.due} reminders due, {recorded} new)", **timing})
+    rows.extend(_sending())
     site, coordinator = bench.sites[0], bench.coordinators[0]
-    times, counts = [], []
+    run = datetime.now(UTC).strftime("%H%M%S")  # --tasks may run again on the same study
+    timings = []
     for n in range(10):
         participant = services.screen(
             study=bench.study,
             site=site,
-            screening_number=f"ENROL-{n + 1:03d}",
+            screening_number=f"ENROL-{run}-{n + 1:03d}",
             year_of_birth=1970,
             sex="F",
             user=coordinator,
@@ -207,21 +213,80 @@ def _tasks(bench) -> list[dict]:
         services.confirm_eligibility(
             participant=participant, user=bench.investigator, password=PASSWORD
         )
-        started = time.perf_counter()
-        with CaptureQueriesContext(connection) as queries:
+        with timed() as timing:
             services.enrol(
                 participant=participant, baseline_date=today, consent_date=today, user=coordinator
             )
-        times.append(time.perf_counter() - started)
-        counts.append(len(queries))
+        timings.append(timing)
     rows.append(
         {
-            "task": f"enrolment (p50 / p95 of {len(times)}, signature excluded)",
-            "ms": percentile(times, 0.5) * 1000,
-            "p95": percentile(times, 0.95) * 1000,
-            "queries": max(counts),
+            "task": f"enrolment (p50 / p95 of {len(timings)}, signature excluded)",
+            "ms": percentile([t["ms"] for t in timings], 0.5),
+            "p95": percentile([t["ms"] for t in timings], 0.95),
+            "cpu_ms": percentile([t["cpu_ms"] for t in timings], 0.5),
+            "db_ms": percentile([t["db_ms"] for t in timings], 0.5),
+            "queries": max(t["queries"] for t in timings),
         }
     )
+    return rows
+
+
+def _sending() -> list[dict]:
+    """What the sweep recorded, sent to a local SMTP sink through Django's SMTP backend:
+    the safety reminders one by one (as their tasks do), then the routine ones as digests
+    (every recipient's hour taken as come), batch by batch over one connection each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.utils import timezone
+
+    from bench.smtp_sink import SmtpSink
+    from notifications import digests
+    from notifications.models import Notification
+    from notifications.services import send_notification
+
+    rows = []
+    with SmtpSink() as sink:
+        smtp = override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST=sink.host,
+            EMAIL_PORT=sink.port,
+            REMINDER_DIGEST_HOUR=0,
+        )
+        with smtp:
+            immediate = list(
+                Notification.objects.pending()
+                .immediate()
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                for pk in immediate:
+                    send_notification(notification_id=pk)
+            elapsed = (time.perf_counter() - started) * 1000
+            rows.append(
+                {
+                    "task": f"safety reminder send ({len(immediate)}, one by one, SMTP sink)",
+                    "ms": elapsed,
+                    "per_item_ms": elapsed / len(immediate) if immediate else None,
+                    "queries": len(queries) / len(immediate) if immediate else 0,
+                }
+            )
+            routine = Notification.objects.pending().routine().count()
+            connections = sink.connections
+            with timed() as timing:
+                run = digests.send_digests(now=timezone.now())
+            sent = run.outcomes.get("sent", 0)
+            per_second = sent / timing["ms"] * 1000 if timing["ms"] else 0
+            rows.append(
+                {
+                    "task": f"digest send ({sent} digests of {routine} reminders, "
+                    f"{sink.connections - connections} SMTP connection(s), "
+                    f"{per_second:.0f} digests/s)",
+                    **timing,
+                    "per_item_ms": timing["ms"] / sent if sent else None,
+                }
+            )
     return rows
 
 
@@ -342,8 +407,12 @@ def table(result: dict) -> str:
             f"| {r['page']} | {r['n']} | {_ms(r['p50'])} | {_ms(r['p95'])} | {ratio} "
             f"| {r['queries']} |"
         )
-    lines += ["", "| task | ms | queries |", "|---|---:|---:|"]
-    for t in result["tasks"]:
+    return "\n".join([*lines, "", tasks_table(result["tasks"])])
+
+
+def tasks_table(tasks: list[dict]) -> str:
+    lines = ["| task | ms | CPU ms / database ms | queries |", "|---|---:|---:|---:|"]
+    for t in tasks:
         ms = _ms(t["ms"])
         if t.get("p95") is not None:
             ms += f" / {_ms(t['p95'])}"
@@ -351,7 +420,8 @@ def table(result: dict) -> str:
             ms += f" ({_ms(t['per_item_ms'])} each)"
         queries = t["queries"]
         queries = f"{queries:.1f} each" if isinstance(queries, float) else str(queries)
-        lines.append(f"| {t['task']} | {ms} | {queries} |")
+        split = "–" if t.get("cpu_ms") is None else f"{t['cpu_ms']:.0f} / {t['db_ms']:.0f}"
+        lines.append(f"| {t['task']} | {ms} | {split} | {queries} |")
     return "\n".join(lines)
 
 
@@ -401,9 +471,31 @@ def main(argv=None) -> None:
     parser.add_argument("--requests", type=int, default=40, help="per page, at most")
     parser.add_argument("--seconds", type=float, default=20, help="per page, at most")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument(
+        "--tasks", action="store_true", help="only the timed tasks, on DATABASE_URL"
+    )
     parser.add_argument("--measure", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.tasks:
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        django.setup()
+        from django.conf import settings
+        from django.urls import reverse
+        from django.utils import translation
+
+        from bench.generate import load_bench
+
+        # What a long-running worker has ready (the full run times the tasks after the
+        # pages, in a warm process): the URL resolver and every language's catalogue.
+        reverse("notifications:inbox")
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                translation.gettext("Open: %(url)s")
+        print(tasks_table(_tasks(load_bench())))
+        return
     if args.measure:
         result = measure(port=args.measure, requests=args.requests, seconds=args.seconds)
         Path(args.out).write_text(json.dumps(result))

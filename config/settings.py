@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "axes",
     "pgtrigger",
     "pghistory",
+    "core",
     "audit",
     "accounts",
     "signatures",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.language.UserLanguageMiddleware",  # after auth: the user's stored choice
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "pghistory.middleware.HistoryMiddleware",
@@ -119,6 +121,14 @@ DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60),
     "owner": dj_database_url.parse(DATABASE_OWNER_URL),
 }
+# A read replica (a streaming-replication standby) for reports and exports, optional: code
+# reads from it only inside core.replica.using_replica(), and never writes to it
+# (config.routers). Tests mirror it to the default database instead of creating a copy.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
 for _alias, _db in DATABASES.items():
     if not _db["ENGINE"].endswith("postgresql"):
         raise ImproperlyConfigured(f"il2-ecrf needs PostgreSQL: {_alias} URL must be postgres://.")

@@ -58,6 +58,7 @@ urlpatterns = [
         name="api-token-revoke",
     ),
     path("studies/", include("trials.urls")),
+    path("work/", include("trials.worklist_urls")),
     path("participants/", include("patients.urls")),
     path("capture/", include("assessments.urls")),
     path("safety/", include("safety.urls")),

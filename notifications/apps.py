@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = "Reminders and notifications"
+
+    def ready(self) -> None:
+        from . import worklist
+
+        worklist.register()

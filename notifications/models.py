@@ -154,14 +154,24 @@ class Notification(models.Model):
         db_index=False,
     )
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # No index either: nothing looks notifications up by site, participant or content type
+    # alone (a site or participant is never deleted, so PROTECT's check never runs), and
+    # each of these indexes cost a write for every row a sweep inserts and a digest updates.
     site = models.ForeignKey(
-        Site, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Site, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     participant = models.ForeignKey(
-        Participant, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Participant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     # What the reminder is about: a scheduled visit, a planned dose, an AE, an alert.
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     object_id = models.PositiveBigIntegerField()
     target = GenericForeignKey("content_type", "object_id")
     object_label = models.CharField(_("about"), max_length=200)

@@ -3,8 +3,10 @@
 Immediate (safety) notifications are sent one by one as below. Routine ones are carried by
 their recipient's daily digest (notifications.digests), which follows the same rules.
 
-- `sweep` records what is due as notification rows, in one INSERT ... SELECT FROM unnest.
-  The unique key and ON CONFLICT DO NOTHING make it safe to run twice or twice at once; it
+- `sweep` records what is due as notification rows: it looks up which of them the outbox
+  holds already (most of them, sweep after sweep), writes the words of the others only,
+  and inserts those in one INSERT ... SELECT FROM json_to_recordset. The unique key and
+  ON CONFLICT DO NOTHING make it safe to run twice or twice at once; it
   publishes send tasks (and a digest round) only after its transaction commits, so a worker
   never looks for a row it cannot see yet.
 - `dispatch_pending` publishes a send task per pending row that nobody is working on: rows
@@ -18,10 +20,11 @@ their recipient's daily digest (notifications.digests), which follows the same r
   UPDATE resends); the claim keeps that window to one send's duration.
 """
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
@@ -35,7 +38,7 @@ from trials.models import Membership
 from . import conf
 from .models import ROUTINE_KINDS, Channel, Notification, Status
 from .reminders import Due, due_now
-from .texts import compose
+from .texts import Message, compose_each
 
 logger = logging.getLogger(__name__)
 
@@ -101,9 +104,24 @@ COLUMNS = (
     ("subject", "text"),
     ("body", "text"),
 )
+#: The unique key's columns (notification_once_per_rule_recipient_object_due).
+KEY = ("kind", "rule_id", "recipient_id", "content_type_id", "object_id", "due_date")
+
+Key = tuple  # the values of KEY, in order
 
 
-def _row(due: Due, member: Membership, content_type, message, language: str) -> tuple:
+@dataclass(frozen=True)
+class Wanted:
+    """One reminder for one recipient, before its words are written."""
+
+    due: Due
+    member: Membership
+    content_type_id: int
+    language: str
+
+
+def _row(wanted: Wanted, message) -> tuple:
+    due, member = wanted.due, wanted.member
     participant = due.participant
     return (
         due.event,
@@ -112,39 +130,89 @@ def _row(due: Due, member: Membership, content_type, message, language: str) -> 
         participant.study_id,
         participant.site_id,
         participant.pk,
-        content_type.pk,
+        wanted.content_type_id,
         due.obj.pk,
         message.label,
         message.link,
         due.due_date,
         due.due_at,
         Channel.EMAIL if member.user.email else Channel.INBOX,
-        language,
+        wanted.language,
         message.subject,
         message.body,
     )
 
 
-def _rows(dues: list[Due]) -> list[tuple]:
-    """One row per reminder and recipient (a member holding two notified roles gets one),
-    written in the recipient's language, as column values (see COLUMNS)."""
-    if not dues:
-        return []
+def _wanted(dues: list[Due]) -> dict[Key, Wanted]:
+    """One entry per reminder and recipient (a member holding two notified roles gets one),
+    by unique key."""
     members = _recipients(dues)
     content_types = ContentType.objects.get_for_models(*{type(due.obj) for due in dues})
-    rows: dict[tuple, tuple] = {}
+    wanted: dict[Key, Wanted] = {}
     for due in dues:
-        messages: dict[str, object] = {}
+        content_type = content_types[type(due.obj)].pk
+        rule = due.rule.pk if due.rule is not None else None
         for member in _covering(members, due):
-            language = language_of(member.user)
-            if language not in messages:
-                messages[language] = compose(due, language=language)
-            row = _row(due, member, content_types[type(due.obj)], messages[language], language)
-            # The unique key: kind, rule, recipient, content type, object, due date.
-            rows.setdefault((row[0], row[1], row[2], row[6], row[7], row[10]), row)
+            key = (due.event, rule, member.user_id, content_type, due.obj.pk, due.due_date)
+            if key not in wanted:
+                wanted[key] = Wanted(due, member, content_type, language_of(member.user))
+    return wanted
+
+
+def _json(rows: list[tuple], columns: tuple[str, ...]) -> str:
+    """Rows as one JSON array of objects: a single parameter whatever the number of rows
+    (psycopg quotes a Python list of thousands of values one by one, on the client)."""
+    return json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=_iso)
+
+
+def _iso(value: date | datetime) -> str:
+    """Dates and times in full (Django's JSON encoder cuts microseconds to milliseconds)."""
+    return value.isoformat()
+
+
+def _recorded(keys: list[Key]) -> set[Key]:
+    """The keys among `keys` the outbox holds already, in one query on the unique index.
+
+    Most of what a sweep finds was recorded by an earlier sweep (the look-back spans days,
+    and the sweep runs every few minutes): skipping those before writing their words is
+    most of a sweep's saving. Rule-less keys (an alert, an unblinding: a handful) are not
+    looked up: their NULL rule matches nothing by equality, and ON CONFLICT keeps them once."""
+    keyed = [key for key in keys if key[1] is not None]
+    if not keyed:
+        return set()
+    table = Notification._meta.db_table
+    names = ", ".join(KEY)
+    types = ", ".join(f"{name} {dict(COLUMNS)[name]}" for name in KEY)
+    sql = f"""
+        SELECT {names} FROM {table}
+        WHERE ({names}) IN (SELECT {names} FROM json_to_recordset(%s::json) AS k({types}))
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_json(keyed, KEY)])
+        return set(cursor.fetchall())
+
+
+def _rows(dues: list[Due]) -> tuple[int, list[tuple]]:
+    """(How many reminders are due, one per recipient; the rows not recorded yet, written in
+    their recipient's language, as column values: see COLUMNS)."""
+    if not dues:
+        return 0, []
+    wanted = _wanted(dues)
+    recorded = _recorded(list(wanted))
+    new = {key: item for key, item in wanted.items() if key not in recorded}
+    # Words once per reminder and language, composed language by language.
+    by_language: dict[str, dict[int, Due]] = {}
+    for item in new.values():
+        by_language.setdefault(item.language, {})[id(item.due)] = item.due
+    messages: dict[tuple[str, int], Message] = {}
+    for language, group in by_language.items():
+        composed = compose_each(group.values(), language=language)
+        for ident, message in zip(group, composed, strict=True):
+            messages[language, ident] = message
+    rows = {key: _row(item, messages[item.language, id(item.due)]) for key, item in new.items()}
     # Inserted in key order: two sweeps at once then take their row locks in the same
     # order, and one waits for the other instead of deadlocking.
-    return [rows[key] for key in sorted(rows, key=_lock_order)]
+    return len(wanted), [rows[key] for key in sorted(rows, key=_lock_order)]
 
 
 def _lock_order(key: tuple) -> tuple:
@@ -155,34 +223,34 @@ def _lock_order(key: tuple) -> tuple:
 
 
 def _insert(rows: list[tuple], *, now: datetime) -> None:
-    """INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING: one statement whatever
-    the number of rows. bulk_create compiled a placeholder per value and a model instance
-    per row, which was most of a sweep's time once a study had thousands due."""
+    """INSERT ... SELECT FROM json_to_recordset ON CONFLICT DO NOTHING: one statement and one
+    parameter whatever the number of rows. bulk_create compiled a placeholder per value and
+    a model instance per row, and arrays (unnest) were quoted value by value on the client:
+    either was most of a sweep's time once a study had thousands due."""
     table = Notification._meta.db_table
     names = ", ".join(name for name, _ in COLUMNS)
-    arrays = ", ".join(f"%s::{kind}[]" for _, kind in COLUMNS)
+    types = ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
     sql = f"""
         INSERT INTO {table} ({names}, status, attempts, last_error, created_at)
-        SELECT *, %s, 0, '', %s FROM unnest({arrays})
+        SELECT {names}, %s, 0, '', %s FROM json_to_recordset(%s::json) AS r({types})
         ON CONFLICT DO NOTHING
     """
-    columns = [list(values) for values in zip(*rows, strict=True)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [Status.PENDING, now, *columns])
+        cursor.execute(sql, [Status.PENDING, now, _json(rows, tuple(n for n, _ in COLUMNS))])
 
 
 def sweep(*, now: datetime | None = None, dispatch: bool = True) -> SweepResult:
     """Record every reminder due at `now`; publish their send tasks once committed."""
     now = now or timezone.now()
     dues = list(due_now(now=now, lookback=conf.lookback()))
-    rows = _rows(dues)
+    due, rows = _rows(dues)
     with transaction.atomic():
         if rows:
             _insert(rows, now=timezone.now())
         if dispatch:
             transaction.on_commit(dispatch_pending)
             transaction.on_commit(publish_digest_task)
-    return SweepResult(due=len(rows))
+    return SweepResult(due=due)
 
 
 # Dispatch ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ stays in the application behind its access rules: an e-mail carries the link ins
 Dates and times are the site's, named with its time zone.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from assessments import instruments
+from core.times import site_time
 from safety.models import DeadlineKind
 from trials.models import ReminderEvent
 
@@ -35,7 +37,7 @@ class Message:
 
 
 def _when(moment: datetime, tz_name: str) -> str:
-    return f"{moment.astimezone(zone(tz_name)):%Y-%m-%d %H:%M} ({tz_name})"
+    return site_time(moment, zone(tz_name))
 
 
 def _visit(due: Due, values: dict) -> tuple[str, str, str]:
@@ -153,20 +155,32 @@ def link_for(due: Due) -> str:
 
 
 def compose(due: Due, *, language: str) -> Message:
-    participant = due.participant
-    site = participant.site
-    values = {
-        "study": site.study.code,
-        "site": site.code,
-        "tz": site.timezone,
-        "subject": participant.subject_id or participant.screening_number,
-    }
-    link = link_for(due)
+    (message,) = compose_each([due], language=language)
+    return message
+
+
+def compose_each(dues: Iterable[Due], *, language: str) -> list[Message]:
+    """The words of many reminders in one language (a sweep writes thousands: switching the
+    language once for all of them, not once each, is part of what keeps it fast)."""
+    site_url = conf.site_url()
+    messages = []
     with translation.override(language):
-        subject, body, label = COMPOSERS[due.event](due, values)
-        footer = _("Open: %(url)s") % {"url": conf.site_url() + link}
-        body = f"{body}\n\n{footer}\n\n-- \n" + _("An automatic reminder from il2-ecrf.")
-    return Message(subject=subject[:255], body=body, label=label[:200], link=link)
+        signature = _("An automatic reminder from il2-ecrf.")
+        for due in dues:
+            participant = due.participant
+            site = participant.site
+            values = {
+                "study": site.study.code,
+                "site": site.code,
+                "tz": site.timezone,
+                "subject": participant.subject_id or participant.screening_number,
+            }
+            link = link_for(due)
+            subject, body, label = COMPOSERS[due.event](due, values)
+            footer = _("Open: %(url)s") % {"url": site_url + link}
+            body = f"{body}\n\n{footer}\n\n-- \n{signature}"
+            messages.append(Message(subject=subject[:255], body=body, label=label[:200], link=link))
+    return messages
 
 
 # Digests ----------------------------------------------------------------------------------
@@ -214,20 +228,18 @@ def compose_digest(*, study_code: str, day: date, rows: list[DigestLine], langua
         )
         lines = [_("Your reminders for study %(study)s on %(day)s:") % values, ""]
         lines += [f"- {KIND_LABELS[kind]}: {counts[kind]}" for kind in sorted(counts)]
+        # Translated once, not once per line: a digest may list hundreds of reminders.
+        heading = _("%(subject)s, site %(site)s (%(tz)s): %(count)d")
+        open_url = _("Open: %(url)s")
+        site_url = conf.site_url()
         for (site, tz, who), items in sorted(groups.items()):
-            lines += [
-                "",
-                _("%(subject)s, site %(site)s (%(tz)s): %(count)d")
-                % {"subject": who, "site": site, "tz": tz, "count": len(items)},
-            ]
+            lines += ["", heading % {"subject": who, "site": site, "tz": tz, "count": len(items)}]
             links = []
             for row in sorted(items, key=lambda r: (r.due_date, r.kind, r.pk)):
                 lines.append(f"  - {row.subject.removeprefix(prefix)}")
                 if row.link and row.link not in links:
                     links.append(row.link)
-            lines += [
-                f"    {_('Open: %(url)s') % {'url': conf.site_url() + link}}" for link in links
-            ]
+            lines += [f"    {open_url % {'url': site_url + link}}" for link in links]
         inbox = conf.site_url() + reverse("notifications:inbox")
         lines += ["", _("All your reminders: %(url)s") % {"url": inbox}]
         lines += ["", "-- ", _("A daily summary of reminders from il2-ecrf.")]

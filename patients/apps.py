@@ -8,6 +8,8 @@ class PatientsConfig(AppConfig):
     def ready(self) -> None:
         from trials.forms.registry import registry
 
+        from . import worklist
         from .form_definitions import register
 
         register(registry)
+        worklist.register()

@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, When
+from django.db.models import Case, Count, Exists, F, OrderBy, OuterRef, Q, Subquery, When
 from django.db.models.functions import Cast, Least
 from django.urls import reverse
 from django.utils import timezone
@@ -78,6 +78,21 @@ def _any_criterion() -> Q:
     return any_ticked
 
 
+def next_deadline() -> Least:
+    """The earliest report still owed. A reported deadline no longer presses, so only the
+    due times without a report time count; PostgreSQL's LEAST skips the NULLs of the
+    deadlines that do not apply. One definition for the queue's annotation and the index
+    that serves its order (ae_review_queue_order_idx): the planner matches them only when
+    the expressions are the same."""
+    return Least(
+        *(
+            Case(When(**{f"{reported}__isnull": True}, then=F(due)))
+            for due, reported in DEADLINE_FIELDS.values()
+        ),
+        output_field=models.DateTimeField(),
+    )
+
+
 class AdverseEventQuerySet(models.QuerySet):
     def visible_to(self, user) -> "AdverseEventQuerySet":
         """The one access filter: the studies and sites of the user's memberships."""
@@ -97,20 +112,8 @@ class AdverseEventQuerySet(models.QuerySet):
         return self.live().filter(awaiting_review_since__isnull=False)
 
     def with_next_deadline(self) -> "AdverseEventQuerySet":
-        """Annotate `next_deadline`: the earliest report still owed (None when none is).
-
-        A reported deadline no longer presses, so only the due times without a report time
-        count; PostgreSQL's LEAST skips the NULLs of the deadlines that do not apply.
-        """
-        return self.annotate(
-            next_deadline=Least(
-                *(
-                    Case(When(**{f"{reported}__isnull": True}, then=F(due)))
-                    for due, reported in DEADLINE_FIELDS.values()
-                ),
-                output_field=models.DateTimeField(),
-            )
-        )
+        """Annotate `next_deadline`: the earliest report still owed (None when none is)."""
+        return self.annotate(next_deadline=next_deadline())
 
     def review_queue_order(self) -> "AdverseEventQuerySet":
         """The nearest report deadline first (a SUSAR due tomorrow before a week-old rash),
@@ -357,6 +360,24 @@ class AdverseEvent(models.Model):
                 fields=["awaiting_review_since"],
                 name="ae_awaiting_review_idx",
                 condition=Q(awaiting_review_since__isnull=False) & Q(voided_at__isnull=True),
+            ),
+            # The review queue's order (`review_queue_order`), so its first page, the
+            # home page's "to review" rows among them, is read in order from the index
+            # rather than by sorting every live AE of the study.
+            models.Index(
+                OrderBy(next_deadline(), nulls_last=True),
+                F("grade").desc(),
+                F("onset_date"),
+                F("awareness_at"),
+                F("id"),
+                name="ae_review_queue_order_idx",
+                condition=Q(voided_at__isnull=True),
+            ),
+            # The AE listing's order (Meta.ordering), live events only.
+            models.Index(
+                fields=["onset_date", "id"],
+                name="ae_listing_order_idx",
+                condition=Q(voided_at__isnull=True),
             ),
         ]
         constraints = [

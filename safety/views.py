@@ -225,6 +225,11 @@ def void_adverse_event(request, pk: int):
     return _detail(request, adverse_event, status=400, void_form=form)
 
 
+#: Events per page of the listing and the review queue: each page is read in its order from
+#: an index (ae_listing_order_idx, ae_review_queue_order_idx), whatever the study's size.
+PAGE_SIZE = 50
+
+
 def _count_rows(counts: dict) -> dict:
     """Counts with their labels, in the order of the scales."""
     return {
@@ -260,7 +265,7 @@ def _listing(request, code: str, *, queue: bool):
         )
     )
     ordered = adverse_events.review_queue_order() if queue else adverse_events
-    page = Paginator(ordered, 50).get_page(request.GET.get("page"))
+    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from audit.tracking import clinical_record
+from core.times import site_time
 
 
 class Meaning(models.TextChoices):
@@ -66,4 +67,4 @@ class Signature(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_meaning_display()} – {self.signer_name}, {self.signed_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_meaning_display()} – {self.signer_name}, {site_time(self.signed_at)}"

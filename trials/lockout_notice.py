@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.lockout import FAILED_SIGNING_PASSWORDS
 from accounts.models import language_of
+from core.times import site_time
 
 from .models import Membership, Role
 
@@ -60,7 +61,7 @@ def tell_study_admins(*, username: str, ip_address: str, signing: bool) -> int:
     values = {
         "username": username,
         "name": user.get_full_name() or username,
-        "time": f"{timezone.now():%Y-%m-%d %H:%M} UTC",
+        "time": site_time(timezone.now()),  # an account is no site's: UTC, named
         "ip": ip_address,
         "limit": settings.AXES_FAILURE_LIMIT,
         "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),

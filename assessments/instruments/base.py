@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 BOOLEAN = "boolean"  # present / absent; counts `weight` points when present
 INTEGER = "integer"  # a point on a scale from `min` to `max`; counts its value
@@ -162,11 +163,31 @@ class ItemAlert:
 
 @dataclass(frozen=True)
 class Band:
-    """A severity band: totals from `low` to `high` inclusive are called `label`."""
+    """A severity band: totals from `low` to `high` inclusive are called `label`.
+
+    The label is stored with the response and exported as it is (English, stable); pages
+    show it in the reader's language through `band_display`."""
 
     low: int
     high: int
     label: str
+
+
+#: What pages call each band label, translated (the labels the instruments' bands use).
+BAND_DISPLAY = {
+    "none": pgettext_lazy("severity band", "none"),
+    "minimal": pgettext_lazy("severity band", "minimal"),
+    "mild": pgettext_lazy("severity band", "mild"),
+    "moderate": pgettext_lazy("severity band", "moderate"),
+    "moderately severe": pgettext_lazy("severity band", "moderately severe"),
+    "severe": pgettext_lazy("severity band", "severe"),
+    "very severe": pgettext_lazy("severity band", "very severe"),
+}
+
+
+def band_display(label: str) -> str:
+    """A stored band label in the reader's language (as stored if it has no translation)."""
+    return str(BAND_DISPLAY.get(label, label))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,9 @@ not assessed means answering 16A instead).
 Item 3 (suicide) rated 2 or more (wishes to be dead, suicidal ideas or gestures, attempts)
 raises the same "self_harm" alert as PHQ-9 item 9: it must reach the investigator urgently
 whatever the total is.
+
+Chinese text: the item names of the Chinese HAM-D (汉密尔顿抑郁量表) in clinical use, as in
+张明园主编《精神科评定量表手册》 (docs/TRANSLATION.md).
 """
 
 from django.utils.translation import gettext as _

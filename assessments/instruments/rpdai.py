@@ -10,6 +10,9 @@ exclude each other, so the highest reachable score is 265 - 14 = 251. Complete r
 the seed study's outcome, is a score of 0.
 
 Item codes are at most 8 characters so they can serve as SDTM QSTESTCD values.
+
+Chinese text: no validated Chinese version exists; the labels are the project's own
+translation (docs/TRANSLATION.md).
 """
 
 from django.utils.translation import gettext as _

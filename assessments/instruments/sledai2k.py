@@ -8,6 +8,10 @@ the score is the sum of the weights present, 0-105. Unlike the original SLEDAI, 
 alopecia, mucosal ulcers and proteinuria count when persistent, not only when new.
 
 Item codes are at most 8 characters so they can serve as SDTM QSTESTCD values.
+
+Chinese text: the descriptor names used in Chinese rheumatology (the 2020 Chinese SLE
+guideline scores with SLEDAI-2K); the definitions are the project's translation
+(docs/TRANSLATION.md).
 """
 
 from django.utils.translation import gettext_lazy

@@ -173,13 +173,24 @@ class TregPanel(VisitRecord):
         _("CD4+ /µL"), max_digits=8, decimal_places=1, null=True, blank=True
     )
     cd4_pct_of_lymphocytes = models.DecimalField(
-        _("CD4+ % of lymphocytes"), max_digits=5, decimal_places=2, null=True, blank=True
+        # xgettext:no-python-format (a literal percent sign, never formatted)
+        _("CD4+ % of lymphocytes"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
     )
     treg_pct_of_cd4 = models.DecimalField(
-        _("Treg % of CD4+ (CD4+CD25hiCD127lo)"), max_digits=5, decimal_places=2
+        # xgettext:no-python-format (a literal percent sign, never formatted)
+        _("Treg % of CD4+ (CD4+CD25hiCD127lo)"),
+        max_digits=5,
+        decimal_places=2,
     )
     tcon_pct_of_cd4 = models.DecimalField(
-        _("Tcon % of CD4+ (CD4+CD25-/lo CD127+)"), max_digits=5, decimal_places=2
+        # xgettext:no-python-format (a literal percent sign, never formatted)
+        _("Tcon % of CD4+ (CD4+CD25-/lo CD127+)"),
+        max_digits=5,
+        decimal_places=2,
     )
     # Derived (assessments.derivations.derive_treg).
     derived_cd4_per_ul = models.DecimalField(_("CD4+ /µL used"), max_digits=9, decimal_places=1)
@@ -189,6 +200,7 @@ class TregPanel(VisitRecord):
         _("Treg/Tcon ratio"), max_digits=11, decimal_places=4, null=True, blank=True
     )
     treg_pct_change = models.DecimalField(
+        # xgettext:no-python-format (a literal percent sign, never formatted)
         _("Treg % change from baseline (points)"),
         max_digits=6,
         decimal_places=2,
@@ -196,6 +208,7 @@ class TregPanel(VisitRecord):
         blank=True,
     )
     treg_pct_change_pct = models.DecimalField(
+        # xgettext:no-python-format (a literal percent sign, never formatted)
         _("Treg % relative change from baseline (%)"),
         max_digits=12,
         decimal_places=1,
@@ -305,6 +318,7 @@ class SteroidDose(VisitRecord):
     pct_change_from_baseline = models.DecimalField(
         _("change from baseline (%)"), max_digits=9, decimal_places=1, null=True, blank=True
     )
+    # xgettext:no-python-format (a literal percent sign, never formatted)
     steroid_sparing = models.BooleanField(_("reduced by 25 % or more from baseline"), default=False)
 
     INPUTS = ("drug", "mg_per_day", "weight_kg")

@@ -12,6 +12,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from assessments import dosing, entry, form_kinds, selectors
+from assessments.instruments import base
 from patients.clinical_dates import study_period
 from patients.models import VisitStatus
 from trials.forms.codes import STEROID_DOSE, TREG_PANEL
@@ -112,6 +113,7 @@ def panel_context(participant, user, *, today=None) -> dict:
             "points": ordered(efficacy_points),
         },
         "treg": {
+            # xgettext:no-python-format (a literal percent sign, never formatted)
             "pct_label": _("Treg % of CD4+"),
             "abs_label": _("Treg /µL"),
             "pct": ordered(treg_pct),
@@ -143,3 +145,9 @@ def participant_panel(context, participant):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def band_display(label: str) -> str:
+    """`{{ record.band|band_display }}`: a stored severity band in the reader's language."""
+    return base.band_display(label)

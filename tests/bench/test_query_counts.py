@@ -3,14 +3,21 @@
 Two synthetic studies from the benchmark's own generator (`bench.generate`), measured with
 the benchmark's own requests (`bench.pages`): a count that grows with the study is an N+1,
 and `make bench` would show it as time growing with the size. No timing here.
+
+The home page's work lists are measured the same way: the home page as each role, and every
+section's "see all" list as a user holding the section's role.
 """
 
 import pytest
-from django.db import transaction
-from django.test import override_settings
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from bench.generate import generate
-from bench.pages import PAGE_NAMES, query_counts
+from bench.pages import PAGE_NAMES, coordinator_of, query_counts, typical_participant
+from trials import worklist
+from trials.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -18,19 +25,58 @@ SIZES = (20, 60)
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+WORK_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR, Role.MONITOR, Role.STUDY_ADMIN)
+WORK_PAGES = (
+    *(f"home as {role}" for role in WORK_ROLES),
+    *(f"see all {section.key}" for section in worklist.sections()),
+)
+
+
+def _work_counts(bench) -> tuple[dict[str, int], dict[str, int]]:
+    """Queries and bytes of the home page per role and of each section's "see all" list."""
+    people = {
+        # The coordinator of the benchmark's typical participant: a site with enrolled ones.
+        Role.COORDINATOR: coordinator_of(bench, typical_participant(bench).site_id),
+        Role.INVESTIGATOR: bench.investigator,
+        Role.MONITOR: bench.monitor,
+        Role.STUDY_ADMIN: bench.study_admin,
+    }
+    paths = {f"home as {role}": (people[role], reverse("home")) for role in WORK_ROLES}
+    for section in worklist.sections():
+        path = reverse("worklist:section", args=[section.key])
+        paths[f"see all {section.key}"] = (people[section.role], path)
+    counts, sizes = {}, {}
+    for name, (user, path) in paths.items():
+        client = Client()
+        client.force_login(user)
+        client.get(path)  # the session and the navigation's count, as for any page
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        assert response.status_code == 200, f"{name}: HTTP {response.status_code}"
+        counts[name] = len(queries)
+        sizes[name] = len(response.content)
+    return counts, sizes
+
+
 def _counts_at(size: int) -> dict[str, int]:
     """Generate, measure, and roll the study back (the next size reuses its codes)."""
     with transaction.atomic():
         bench = generate(participants=size, sites=2)
-        counts = query_counts(bench)
+        work, sizes = _work_counts(bench)
+        counts = query_counts(bench) | work
         transaction.set_rollback(True)
-    return counts
+    return counts, sizes
 
 
 @pytest.fixture(scope="module")
-def counts(django_db_setup, django_db_blocker):
+def measured(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
         return {size: _counts_at(size) for size in SIZES}
+
+
+@pytest.fixture(scope="module")
+def counts(measured):
+    return {size: queries for size, (queries, _sizes) in measured.items()}
 
 
 @pytest.mark.parametrize("page", PAGE_NAMES)
@@ -39,5 +85,18 @@ def test_the_page_makes_as_many_queries_in_a_larger_study(counts, page):
     assert small == large, f"{page}: {small} queries at {SIZES[0]}, {large} at {SIZES[1]}"
 
 
+@pytest.mark.parametrize("page", WORK_PAGES)
+def test_each_work_list_makes_as_many_queries_in_a_larger_study(counts, page):
+    small, large = (counts[size][page] for size in SIZES)
+    assert small == large, f"{page}: {small} queries at {SIZES[0]}, {large} at {SIZES[1]}"
+
+
+def test_the_home_page_stays_small_whatever_the_study_size(measured):
+    """Each section shows its first rows and a count, never the whole list: 200 kB at most."""
+    for size, (_queries, sizes) in measured.items():
+        for name, n in sizes.items():
+            assert n <= 200 * 1024, f"{name}: {n} bytes at {size} participants"
+
+
 def test_every_page_is_measured_at_both_sizes(counts):
-    assert all(set(counts[size]) == set(PAGE_NAMES) for size in SIZES)
+    assert all(set(counts[size]) == {*PAGE_NAMES, *WORK_PAGES} for size in SIZES)

@@ -91,7 +91,7 @@ def test_times_are_printed_on_the_site_s_clock():
     )
     sweep(paris_ae.sponsor_report_due - timedelta(hours=1))
     (row,) = recorded("sae_report_due", recipient=cast.investigator)
-    assert "2025-02-04 10:00 (Europe/Paris)" in row.body
+    assert "2025-02-04 10:00 CET (UTC+01:00)" in row.body
     assert "09:00" not in row.body  # the same deadline in UTC
 
 

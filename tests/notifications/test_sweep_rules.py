@@ -148,7 +148,7 @@ def test_an_sae_sponsor_report_is_reminded_12_hours_before_its_deadline(cast):
     assert row.target == ae
     assert row.due_at == ae.sponsor_report_due
     assert row.due_date == date(2025, 2, 4)
-    assert "2025-02-04 10:00 (Asia/Shanghai)" in row.body
+    assert "2025-02-04 10:00 CST (UTC+08:00)" in row.body
 
 
 def test_a_report_recorded_as_sent_is_not_reminded(cast):

@@ -111,12 +111,12 @@ def test_computed_deadlines_are_marked_derived(cast):
 
 def test_times_show_in_the_site_zone_with_its_abbreviation(cast, adverse_event, client_for):
     last = history_for(adverse_event)[-1]
-    assert last.at_display.endswith(" CST")  # PKUPH is in Asia/Shanghai
+    assert last.at_display.endswith(" CST (UTC+08:00)")  # PKUPH is in Asia/Shanghai
     awareness = next(c for c in last.changes if c.field == "awareness_at")
-    assert awareness.new_display == "2025-02-03 09:30:00 CST"
+    assert awareness.new_display == "2025-02-03 09:30:00 CST (UTC+08:00)"
     text = trail_page(client_for(cast.monitor), "safety.adverseevent", adverse_event.pk)
     assert last.at_display in text
-    assert "2025-02-03 09:30:00 CST" in text
+    assert "2025-02-03 09:30:00 CST (UTC+08:00)" in text
     assert "+00:00" not in text
 
 

@@ -40,3 +40,33 @@ def test_the_menu_offers_both_languages(client_for, alice):
     body = client_for(alice).get(reverse("home")).content.decode()
     assert 'value="zh-hans"' in body
     assert 'value="en"' in body
+
+
+def test_the_login_page_offers_the_languages_and_remembers_the_choice_in_a_cookie(client, db):
+    login = reverse("login")
+    body = client.get(login).content.decode()
+    assert 'id="language-bar"' in body
+    assert 'value="zh-hans"' in body
+    response = client.post(reverse("set-language"), {"language": "zh-hans", "next": login})
+    assert response["Location"] == login
+    assert response.cookies["django_language"].value == "zh-hans"
+    body = client.get(login).content.decode()
+    assert '<html lang="zh-hans">' in body
+    assert "登录" in body
+    assert not Profile.objects.exists()
+
+
+def test_the_stored_choice_follows_the_user_to_another_browser(client_for, alice):
+    Profile.objects.create(user=alice, language="zh-hans")
+    body = client_for(alice).get(reverse("home")).content.decode()  # no cookie on this one
+    assert '<html lang="zh-hans">' in body
+    assert "退出登录" in body
+
+
+def test_a_choice_made_while_logged_in_applies_at_once(client_for, alice):
+    client = client_for(alice)
+    client.post(reverse("set-language"), {"language": "zh-hans", "next": reverse("home")})
+    client.cookies.pop("django_language")  # the profile, not the cookie, decides
+    assert '<html lang="zh-hans">' in client.get(reverse("home")).content.decode()
+    client.post(reverse("set-language"), {"language": "en", "next": reverse("home")})
+    assert '<html lang="en">' in client.get(reverse("home")).content.decode()

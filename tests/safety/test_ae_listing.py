@@ -149,6 +149,20 @@ def test_the_review_queue_holds_unreviewed_events_nearest_deadline_then_most_sev
     assert rows(response) == ["Pneumonia", "Fatigue", "Rash", "Nausea"]
 
 
+def test_the_review_queue_and_the_listing_page_through_in_their_order(
+    cast, client_for, monkeypatch
+):
+    from safety import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    client = client_for(cast.investigator)
+    queue = [rows(review_queue(client, cast.study.code, page=n)) for n in (1, 2)]
+    assert queue == [["Pneumonia", "Fatigue", "Rash"], ["Nausea"]]
+    every = [rows(listing(client, cast.study.code, page=n)) for n in (1, 2)]
+    assert every[0] == ["Fatigue", "Rash", "Pneumonia"]  # onset, then entry order
+    assert sorted(every[1]) == ["Headache", "Nausea"]
+
+
 def test_a_susar_due_within_a_day_comes_before_an_older_non_serious_event(cast, client_for):
     aware = timezone.now() - timedelta(hours=2)
     onset = timezone.localdate(aware, timezone=ZoneInfo(cast.site.timezone))
@@ -225,3 +239,18 @@ def test_a_blinded_user_sees_events_but_never_an_arm(db, settings, client_for):
     api = client.get(reverse("api-study-adverse-events", args=[version.study.code])).json()
     assert api["results"][0]["term"] == "Insomnia"
     assert not any("arm" in key for key in api["results"][0])
+
+
+@pytest.mark.parametrize(
+    ("queue", "index"), [(True, "ae_review_queue_order_idx"), (False, "ae_listing_order_idx")]
+)
+def test_the_queue_and_the_listing_are_read_in_order_from_their_index(cast, queue, index):
+    """The index must match the page's ORDER BY exactly (the queue's is an expression): with
+    sorting discouraged, the planner reads the first page from the index or not at all."""
+    events = AdverseEvent.objects.live().for_study(cast.study)
+    ordered = events.review_queue_order() if queue else events
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = ordered[:50].explain()
+    assert index in plan

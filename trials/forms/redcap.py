@@ -4,24 +4,33 @@ One row per item, in REDCap's columns, so forms go out to REDCap and (with a lat
 importer) come back in. What REDCap cannot say natively travels in the Field Annotation as
 action tags of our own, which REDCap keeps and ignores:
 
+- `@IL2-FORM={...}` (JSON, on the form's first item) the form's code and name;
 - `@IL2-CODE=WEIGHT` the item's code when it differs from the REDCap variable name
   (REDCap names are lower case and unique across the project);
+- `@IL2-LABEL={...}`, `@IL2-HELP=...`, `@IL2-CODES=[...]` (JSON) a label with its
+  translations (the columns hold the English text), a number's help text (its Field Note
+  holds the unit), choices whose labels REDCap's `1, Label | 2, Label` cannot carry;
+- `@IL2-UNIT="..."` a unit the importer would not read as one (with a space, say);
+- `@CHARLIMIT=n` (REDCap's own tag) a text's maximum length; `@IL2-TYPE=integer` the type
+  of a calculated item that is not a decimal;
 - `@IL2-RANGE=min,max` the hard range: REDCap's Text Validation Min / Max carry the soft
   range when there is one; without one they carry the hard range, marked `@FORCE-MINMAX`
   (REDCap's own tag for a range that refuses);
 - `@IL2-PRECISION=n` the decimal places when REDCap's number_Ndp types cannot say it;
 - `@IL2-MISSING=ND,UNK` the missing-data codes the item accepts;
 - `@IL2-GROUP={...}` (JSON, on a group's first item) an item group: code, repeating, key,
-  max_rows;
+  max_rows, name;
 - `@IL2-CHECK={...}` (JSON, on the form's first item) one per form check: id, rule,
   message, severity;
-- `@IL2-SHOW-IF="..."` / `@IL2-CALC="..."` the expression when it has no REDCap
-  translation (a repeating-group column, `not`, `coalesce`, `value`, `min_present`).
+- `@IL2-SHOW-IF="..."` / `@IL2-CALC="..."` (a JSON string) the expression when it has no
+  REDCap translation (a repeating-group column, `not`, `coalesce`, `min_present`) or when
+  reading the translation back (`trials.forms.redcap_import`) would not give its very text.
 
 Expressions are translated from the parsed tree: `X` → `[x]`, `==` → `=`, `!=` → `<>`,
 `has(X, '2')` → `[x(2)]='1'`, `days(a, b)` → `datediff([a],[b],"d",true)` (signed, as
 `days` is: REDCap's datediff is an absolute value unless its last argument is true), a
-yes/no code 'Y' / 'N' → '1' / '0', `and` / `or` as they are; `is_blank(X)` → `[x]=''`.
+yes/no code 'Y' / 'N' → '1' / '0', `and` / `or` as they are; `is_blank(X)` → `[x]=''`;
+`value(X)` → `[x]` (REDCap reads a radio button as its number in arithmetic).
 """
 
 import csv
@@ -44,7 +53,9 @@ from .expressions import (
     Unary,
     parse,
 )
-from .spec import FormSpec, ItemSpec
+from .redcap_fields import looks_like_unit
+from .redcap_logic import LogicError, translate_logic
+from .spec import FormSpec, ItemSpec, Text, is_direct_group
 
 COLUMNS = (
     "Variable / Field Name",
@@ -146,6 +157,8 @@ class _Translator:
             return "'today'"
         if node.name == "is_blank":
             return f"({self(args[0])}='')"
+        if node.name == "value" and isinstance(args[0], Ref):
+            return self.var(args[0].code)
         if node.name in ("if", "sum", "min", "max", "mean", "round", "abs"):
             return f"{node.name}({','.join(self(a, True) for a in args)})"
         raise Untranslatable(node.name)
@@ -154,6 +167,40 @@ class _Translator:
 def translate(text: str, names: dict[str, str], types: dict[str, ItemType]) -> str:
     """The REDCap logic for an expression of ours, or Untranslatable."""
     return _Translator(names, types)(parse(text), top=True)
+
+
+def _reads_back(redcap: str, text: str, names: dict[str, str], types) -> bool:
+    """Whether the importer reads `redcap` back as exactly `text` (else a tag keeps it)."""
+    fields = {name: (code, types[code]) for code, name in names.items()}
+    try:
+        return translate_logic(redcap, fields) == text
+    except LogicError:
+        return False
+
+
+def _text_tag(tag: str, text: Text | None) -> list[str]:
+    """A tag with the translations, when the English text alone in a column would lose them."""
+    if text is None or text.plain is not None:
+        return []
+    return [f"@{tag}={_json(text.to_data())}"]
+
+
+def _choices(item: ItemSpec) -> tuple[str, list[str]]:
+    """The Choices column, and a tag when REDCap's `code, label | ...` cannot carry them."""
+    column = " | ".join(f"{code}, {label}" for code, label in item.codes)
+    lossy = any(
+        label.plain is None
+        or any(ch in str(label) for ch in "|\n")
+        or str(label) != str(label).strip()
+        or not str(label)
+        or "," in code
+        or "|" in code
+        or code != code.strip()
+        for code, label in item.codes
+    )
+    if not lossy:
+        return column, []
+    return column, [f"@IL2-CODES={_json([[c, label.to_data()] for c, label in item.codes])}"]
 
 
 def _validation(item: ItemSpec) -> tuple[str, str]:
@@ -192,7 +239,8 @@ def _check_data(check) -> dict:
 
 
 def _quoted(text: str) -> str:
-    return '"' + text.replace('"', "'") + '"'
+    # A JSON string: any quote inside the expression survives the way back.
+    return json.dumps(text, ensure_ascii=False)
 
 
 def dictionary_rows(forms: Iterable[FormSpec]) -> list[dict[str, str]]:
@@ -220,40 +268,63 @@ def _form_rows(form: FormSpec, used: set[str]) -> list[dict[str, str]]:
     for group in form.groups:
         for index, item in enumerate(group.items):
             tags: list[str] = []
+            if first_of_form:
+                tags.append("@IL2-FORM=" + _json({"code": form.code, "name": form.name.to_data()}))
             if names[item.code] != item.code:
                 tags.append(f"@IL2-CODE={item.code}")
+            tags += _text_tag("IL2-LABEL", item.label)
             if first_of_form:
                 for check in form.checks:
-                    tags.append("@IL2-CHECK=" + _json(_check_data(check)))
-            if index == 0 and not (group is form.groups[0] and group.code == form.code):
-                tags.append(
-                    "@IL2-GROUP="
-                    + _json(
-                        {
-                            "code": group.code,
-                            "repeating": group.repeating,
-                            "key": list(group.key),
-                            "max_rows": group.max_rows,
-                            **(
-                                {"checks": [_check_data(c) for c in group.checks]}
-                                if group.checks
-                                else {}
-                            ),
-                        }
+                    tags.append(
+                        "@IL2-CHECK="
+                        + _json(
+                            {
+                                "id": check.id,
+                                "rule": check.rule,
+                                "message": check.message.to_data(),
+                                "severity": check.severity,
+                            }
+                        )
                     )
-                )
+            if index == 0 and not is_direct_group(form, group):
+                described = {
+                    "code": group.code,
+                    "repeating": group.repeating,
+                    "key": list(group.key),
+                    "max_rows": group.max_rows,
+                }
+                if group.name is not None:
+                    described["name"] = group.name.to_data()
+                if group.checks:
+                    described["checks"] = [
+                        {
+                            "id": c.id,
+                            "rule": c.rule,
+                            "message": c.message.to_data(),
+                            "severity": c.severity,
+                        }
+                        for c in group.checks
+                    ]
+                tags.append("@IL2-GROUP=" + _json(described))
             field_type, validation = _validation(item)
-            choices = " | ".join(f"{code}, {label}" for code, label in item.codes)
+            choices, choice_tags = _choices(item)
+            tags += choice_tags
             if item.calc is not None:
                 try:
                     choices = translate(item.calc, names, types)
                     field_type, validation = "calc", ""
+                    if item.type != ItemType.DECIMAL:
+                        tags.append(f"@IL2-TYPE={item.type}")
+                    if not _reads_back(choices, item.calc, names, types):
+                        tags.append(f"@IL2-CALC={_quoted(item.calc)}")
                 except Untranslatable:
                     tags.append(f"@READONLY @IL2-CALC={_quoted(item.calc)}")
             branching = ""
             if item.show_if is not None:
                 try:
                     branching = translate(item.show_if, names, types)
+                    if not _reads_back(branching, item.show_if, names, types):
+                        tags.append(f"@IL2-SHOW-IF={_quoted(item.show_if)}")
                 except Untranslatable:
                     tags.append(f"@IL2-SHOW-IF={_quoted(item.show_if)}")
             low = high = ""
@@ -266,8 +337,20 @@ def _form_rows(form: FormSpec, used: set[str]) -> list[dict[str, str]]:
                 tags.append(f"@IL2-RANGE={_number(item.range[0])},{_number(item.range[1])}")
             if item.precision is not None and not validation.endswith("dp"):
                 tags.append(f"@IL2-PRECISION={item.precision}")
+            if item.max_length is not None:
+                tags.append(f"@CHARLIMIT={item.max_length}")
             if item.missing:
                 tags.append(f"@IL2-MISSING={','.join(item.missing)}")
+            # The Field Note shows under the field: a number's unit, else the help text. A
+            # number's help, or a help with translations, travels in a tag.
+            note = item.unit
+            if item.unit and not looks_like_unit(item.unit):
+                tags.append(f"@IL2-UNIT={_json(item.unit)}")
+            if item.help is not None:
+                if item.type in (ItemType.INTEGER, ItemType.DECIMAL) or item.help.plain is None:
+                    tags.append(f"@IL2-HELP={_json(item.help.to_data())}")
+                if item.type not in (ItemType.INTEGER, ItemType.DECIMAL):
+                    note = str(item.help)
             section = ""
             if index == 0 and group.name is not None:
                 section = str(group.name)
@@ -279,7 +362,7 @@ def _form_rows(form: FormSpec, used: set[str]) -> list[dict[str, str]]:
                     "Field Type": field_type,
                     "Field Label": str(item.label),
                     "Choices, Calculations, OR Slider Labels": choices,
-                    "Field Note": item.unit,
+                    "Field Note": note,
                     "Text Validation Type OR Show Slider Number": validation,
                     "Text Validation Min": low,
                     "Text Validation Max": high,

@@ -15,11 +15,13 @@ from .protocol import (
     VisitDefinition,
 )
 from .study import Blinding, Membership, Role, Site, Study
+from .worklist import ChangesSeen
 
 __all__ = [
     "AnswerType",
     "Arm",
     "Blinding",
+    "ChangesSeen",
     "CriterionKind",
     "DosingPhase",
     "EligibilityCriterion",
