@@ -24,9 +24,8 @@ from rest_framework.response import Response
 from patients.models import ScheduledVisit
 from patients.selectors import get_participant_or_404
 from trials import access
-from trials.forms.codes import INSTRUMENT_CODES, TREG_PANEL
 
-from . import dosing, entry, instruments, selectors, services
+from . import dosing, entry, form_kinds, instruments, services
 from .checks import Unconfirmed
 from .models import InjectionSite, LocalReaction
 
@@ -80,7 +79,9 @@ class FormCaptureSerializer(serializers.Serializer):
         help_text=(
             "Instruments: {item code: value}. TREG: lymphocytes_per_ul, cd4_per_ul or "
             "cd4_pct_of_lymphocytes, treg_pct_of_cd4, tcon_pct_of_cd4, sample_date?. "
-            "STEROID: drug, mg_per_day, weight_kg?, date?."
+            "STEROID: drug, mg_per_day, weight_kg?, date?. A protocol-defined form: "
+            '{item code: value or {"missing": "ND", "reason": "..."}, '
+            "repeating group code: [{item code: value}, ...]}."
         )
     )
     row_version = serializers.IntegerField(
@@ -92,7 +93,7 @@ class FormCaptureSerializer(serializers.Serializer):
     confirm = serializers.ListField(
         child=serializers.CharField(),
         required=False,
-        help_text="Field codes whose warnings (soft limits) the user confirmed.",
+        help_text="Field codes (or rule ids) whose warnings the user confirmed.",
     )
 
 
@@ -115,7 +116,7 @@ def _text(value):
 
 def form_payload(form_code: str, captured: entry.Captured) -> dict:
     record, visit = captured.record, captured.visit
-    data = {
+    return {
         "form": form_code,
         "id": record.pk,
         "participant": record.participant_id,
@@ -123,40 +124,8 @@ def form_payload(form_code: str, captured: entry.Captured) -> dict:
         "visit_date": visit.actual_date,
         "out_of_window": visit.is_out_of_window,
         "row_version": record.row_version,
+        **form_kinds.kind_for(form_code).payload(record),
     }
-    if form_code in INSTRUMENT_CODES:
-        data.update(
-            answers=record.answers,
-            total=record.total,
-            band=record.band or None,
-            alerts=list(record.alerts),
-            details=record.details,
-        )
-    elif form_code == TREG_PANEL:
-        data["sample_date"] = record.sample_date
-        data["derived"] = {
-            name: _text(getattr(record, name))
-            for name in (
-                "derived_cd4_per_ul",
-                "treg_per_ul",
-                "tcon_per_ul",
-                "treg_tcon_ratio",
-                "treg_pct_change",
-                "treg_pct_change_pct",
-                "treg_per_ul_change",
-                "treg_per_ul_change_pct",
-            )
-        }
-    else:
-        data["date"] = record.date
-        data["derived"] = {
-            "prednisone_eq_mg": _text(record.prednisone_eq_mg),
-            "mg_per_kg_per_day": _text(record.mg_per_kg_per_day),
-            "baseline_prednisone_eq_mg": _text(record.baseline_prednisone_eq_mg),
-            "pct_change_from_baseline": _text(record.pct_change_from_baseline),
-            "steroid_sparing": record.steroid_sparing,
-        }
-    return data
 
 
 @extend_schema(
@@ -173,7 +142,8 @@ def form_payload(form_code: str, captured: entry.Captured) -> dict:
 @api_view(["POST"])
 def capture_visit_form(request, pk: int, code: str, form: str):
     """Enter (201) or correct (200) one form at one visit: RPDAI, HAMD17, PHQ9, SLEDAI2K,
-    TREG or STEROID. Scores and derived values are computed here, never sent."""
+    TREG, STEROID or a form the participant's protocol defines. Scores, derived and
+    calculated values are computed here, never sent."""
     participant = get_participant_or_404(request.user, pk)
     visit = (
         ScheduledVisit.objects.live()
@@ -181,9 +151,9 @@ def capture_visit_form(request, pk: int, code: str, form: str):
         .filter(participant=participant, code=code)
         .first()
     )
-    if visit is None or form not in selectors.CAPTURE_FORMS:
+    if visit is None or form_kinds.kind_at(visit, form) is None:
         raise NotFound(_("No such visit or form."))
-    if not selectors.can_capture(request.user, participant):
+    if not entry.can_capture(request.user, participant):
         raise PermissionDenied(_("Your role does not allow entering data."))
     body = FormCaptureSerializer(data=request.data)
     body.is_valid(raise_exception=True)
@@ -296,7 +266,7 @@ def record_dose(request, pk: int):
     """Record a planned dose as given (on `date`, its real day; `planned_date` when that is
     not the planned day) or not given (`reason`)."""
     participant = get_participant_or_404(request.user, pk)
-    if not selectors.can_capture(request.user, participant):
+    if not entry.can_capture(request.user, participant):
         raise PermissionDenied(_("Your role does not allow entering data."))
     body = DoseRecordSerializer(data=request.data)
     body.is_valid(raise_exception=True)

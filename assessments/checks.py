@@ -229,6 +229,3 @@ DOSE_LIMITS = {
 TREG_CHECKS = checks_for("TREG", TREG_LIMITS)
 STEROID_CHECKS = checks_for("STEROID", STEROID_LIMITS)
 DOSE_CHECKS = checks_for("DOSE", DOSE_LIMITS)
-
-#: The checks of each visit form that has them, by form code.
-FORM_CHECKS = {"TREG": TREG_CHECKS, "STEROID": STEROID_CHECKS}

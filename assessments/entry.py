@@ -15,8 +15,7 @@ from django.utils.translation import gettext as _
 from audit.editing import Conflict, StaleRecord, update_record
 from audit.tracking import acting
 from patients.models import Participant, ScheduledVisit
-
-from .selectors import can_capture
+from trials import access
 
 ALL = "__all__"
 
@@ -26,6 +25,11 @@ class Captured:
     record: models.Model
     created: bool
     visit: ScheduledVisit
+
+
+def can_capture(user, participant: Participant) -> bool:
+    """Coordinators and investigators covering the participant's site enter data."""
+    return access.can_edit_clinical_data(user, participant.study, participant.site)
 
 
 def require_capture(user, participant: Participant) -> None:

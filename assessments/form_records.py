@@ -1,5 +1,6 @@
-"""How `capture_form` cleans and saves each kind of form: scored instruments (with their
-standing alerts), Treg panels and steroid doses (with their change from baseline)."""
+"""How `capture_form` cleans and saves each kind of form (`form_kinds`): scored instruments
+(with their standing alerts), Treg panels and steroid doses (with their change from
+baseline), and forms the protocol defines as data."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit.tracking import acting
 
-from . import instruments
+from . import instruments, selectors
 from .derivations import (
     TregDerived,
     derive_treg,
@@ -23,8 +24,7 @@ from .derivations import (
     validate_treg,
 )
 from .entry import ALL, add_error, as_date, merge_errors, model_value, save_record
-from .models import InstrumentAlert, InstrumentResponse, SteroidDose, TregPanel
-from .selectors import baseline_visit
+from .models import FormRecord, InstrumentAlert, InstrumentResponse, SteroidDose, TregPanel
 
 # -- cleaning -----------------------------------------------------------------------------
 
@@ -170,7 +170,7 @@ def _save_with_baseline(
     itself recomputes the change from baseline of the participant's other records of the
     same form, in the same transaction (derived data: their row_version does not move).
     """
-    base_visit = baseline_visit(participant)
+    base_visit = selectors.baseline_visit(participant)
     is_baseline = base_visit is not None and base_visit.pk == visit.pk
     baseline = (
         None
@@ -222,4 +222,17 @@ def save_steroid(participant, visit, values, existing, user, reason):
 
     return _save_with_baseline(
         SteroidDose, "steroid dose", derive, participant, visit, values, existing, user, reason
+    )
+
+
+def save_protocol_form(participant, visit, code, values, existing, user, reason):
+    return save_record(
+        FormRecord,
+        existing,
+        values,
+        user=user,
+        reason=reason,
+        participant=participant,
+        scheduled_visit=visit,
+        form_code=code,
     )

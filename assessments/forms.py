@@ -12,15 +12,18 @@ again passes the field in the service's `confirm`.
 
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Field, Layout
+from crispy_forms.layout import HTML, Field, Fieldset, Layout
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from patients.models import ModificationKind
+from trials.forms.expressions import ItemType
+from trials.forms.spec import MISSING_CODES
 
 from .instruments.base import BOOLEAN, CHOICE
-from .models import InjectionSite, LocalReaction, SteroidDrug, TregPanel
+from .models import InjectionSite, ItemLabels, LocalReaction, SteroidDrug, TregPanel
 
 YES, NO = "yes", "no"
 CONFIRM_PREFIX = "confirm_"
@@ -280,6 +283,232 @@ class SteroidDoseForm(VisitForm):
         }
         if self.cleaned_data.get("date"):
             answers["date"] = self.cleaned_data["date"]
+        return answers
+
+
+MISSING_SUFFIX, REASON_SUFFIX = "__missing", "__reason"
+MISSING_LABELS = {"ND": _("Not done"), "UNK": _("Unknown"), "NA": _("Not applicable")}
+ADD_ROW = "add_row"
+
+
+class ProtocolForm(VisitForm):
+    """A form the protocol defines as data, built from its `FormSpec`.
+
+    Field names are the service's keys (an item's code, `GROUP.n.ITEM` in row n of a
+    repeating group), so its messages land next to their fields unchanged. An item that
+    allows missing-data codes gets a code select and a reason beside it. Calculated items
+    are not fields: the server computes them and the page shows them once saved. Every
+    input is text (or a list of choices), so a malformed value comes back as typed with its
+    message. A repeating group shows its rows and one blank row; "Add a row" posts the form
+    back with another blank row and saves nothing.
+    """
+
+    def __init__(self, *args, definition, **kwargs):
+        self.definition = definition
+        self.spec = definition.form
+        super().__init__(*args, **kwargs)
+        saved = self.record.values if self.record is not None else {}
+        missing = self.record.missing if self.record is not None else {}
+        head, *tail = list(self.fields)
+        built: dict[str, forms.Field] = {}
+        self.rows: dict[str, int] = {}
+        for group in self.spec.groups:
+            if not group.repeating:
+                for item in group.items:
+                    self._item_fields(built, item, item.code, saved, missing)
+                continue
+            count = self._row_count(group, saved, missing)
+            self.rows[group.code] = count
+            for n in range(1, count + 1):
+                for item in group.items:
+                    key = f"{group.code}.{n}.{item.code}"
+                    self._item_fields(built, item, key, saved, missing)
+        self.fields = {head: self.fields[head], **built, **{n: self.fields[n] for n in tail}}
+
+    def _row_count(self, group, saved, missing) -> int:
+        prefix = f"{group.code}."
+        numbers = [
+            int(key.split(".")[1])
+            for key in (*saved, *missing, *(self.data if self.is_bound else ()))
+            if key.startswith(prefix) and key.split(".")[1].isdigit()
+        ]
+        count = max(numbers, default=0)
+        if not self.is_bound:
+            count += 1  # one blank row to start the next entry
+        elif self.data.get(ADD_ROW) == group.code:
+            count += 1
+        count = max(count, 1)
+        return min(count, group.max_rows) if group.max_rows else count
+
+    def _item_fields(self, built, item, key, saved, missing) -> None:
+        if item.calc is not None:
+            return
+        label = str(item.label) + (f" ({item.unit})" if item.unit else "")
+        common = {
+            "label": label,
+            "required": False,
+            "help_text": str(item.help) if item.help is not None else "",
+        }
+        attrs = {"data-item": item.code}
+        if item.type == ItemType.YESNO:
+            field = forms.ChoiceField(
+                choices=[("Y", _("Yes")), ("N", _("No"))],
+                widget=forms.RadioSelect(attrs=attrs),
+                **common,
+            )
+        elif item.type == ItemType.CHOICE:
+            choices = [("", "---------")] + [(c, str(label)) for c, label in item.codes]
+            field = forms.ChoiceField(choices=choices, widget=forms.Select(attrs=attrs), **common)
+        elif item.type == ItemType.MULTICHOICE:
+            field = forms.MultipleChoiceField(
+                choices=[(c, str(label)) for c, label in item.codes],
+                widget=forms.CheckboxSelectMultiple(attrs=attrs),
+                **common,
+            )
+        elif item.type == ItemType.DATE:
+            field = forms.CharField(
+                widget=forms.DateInput(attrs={**attrs, "type": "date"}), **common
+            )
+        elif item.type == ItemType.DATETIME:
+            field = forms.CharField(
+                widget=forms.DateTimeInput(attrs={**attrs, "type": "datetime-local"}), **common
+            )
+        elif item.type in (ItemType.INTEGER, ItemType.DECIMAL):
+            mode = "numeric" if item.type == ItemType.INTEGER else "decimal"
+            field = forms.CharField(
+                widget=forms.TextInput(attrs={**attrs, "inputmode": mode}), **common
+            )
+        else:
+            if item.max_length:
+                attrs["maxlength"] = item.max_length
+            field = forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
+        field.initial = saved.get(key)
+        built[key] = field
+        if item.missing:
+            codes = [c for c in MISSING_CODES if c in item.missing]
+            choices = [("", _("(answered)"))] + [(c, MISSING_LABELS[c]) for c in codes]
+            answer = missing.get(key) or {}
+            built[key + MISSING_SUFFIX] = forms.ChoiceField(
+                label=_("or missing: %(item)s") % {"item": item.label},
+                choices=choices,
+                required=False,
+                initial=answer.get("code", ""),
+                widget=forms.Select(attrs={"data-missing-for": key}),
+            )
+            built[key + REASON_SUFFIX] = forms.CharField(
+                label=_("Why is it missing?"),
+                required=False,
+                initial=answer.get("reason", ""),
+                widget=forms.TextInput(attrs={"data-reason-for": key}),
+            )
+
+    @property
+    def calculated_rows(self) -> list[tuple[str, str]]:
+        """(label, value) of the calculated values saved, for the page's computed card."""
+        if self.record is None:
+            return []
+        labels = ItemLabels(self.spec)
+        rows = []
+        for key, value in self.record.calculated.items():
+            item = self.spec.item(key.split(".")[-1])
+            unit = f" {item.unit}" if item is not None and item.unit else ""
+            rows.append((labels.get(key, (key, {}))[0], f"{value}{unit}"))
+        return rows
+
+    @property
+    def helper(self) -> FormHelper:
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+
+        def laid(name):
+            field = self.fields[name]
+            parts = [
+                InlineRadios(name) if isinstance(field.widget, forms.RadioSelect) else Field(name)
+            ]
+            if CONFIRM_PREFIX + name in self.fields:
+                parts.append(Field(CONFIRM_PREFIX + name))
+            return parts
+
+        def item_parts(key):
+            parts = []
+            for name in (key, key + MISSING_SUFFIX, key + REASON_SUFFIX):
+                if name in self.fields:
+                    parts.extend(laid(name))
+            return parts
+
+        layout = [*laid("visit_date")]
+        for group in self.spec.groups:
+            if not group.repeating:
+                for item in group.items:
+                    layout.extend(item_parts(item.code))
+                continue
+            title = str(group.name) if group.name is not None else group.code
+            rows = []
+            for n in range(1, self.rows[group.code] + 1):
+                row = [
+                    p for item in group.items for p in item_parts(f"{group.code}.{n}.{item.code}")
+                ]
+                rows.append(Fieldset(f"{title} {n}", *row, css_class="border rounded p-2 mb-2"))
+            can_add = not group.max_rows or self.rows[group.code] < group.max_rows
+            add = (
+                HTML(
+                    format_html(
+                        '<button type="submit" name="{}" value="{}" class="btn btn-sm '
+                        'btn-outline-secondary mb-3">{}</button>',
+                        ADD_ROW,
+                        group.code,
+                        _("Add a row"),
+                    )
+                )
+                if can_add and not self.fields["visit_date"].disabled
+                else HTML("")
+            )
+            layout.append(Fieldset(title, *rows, add, css_id=f"group-{group.code}"))
+        for name in ("row_version", "reason_for_change"):
+            layout.extend(laid(name))
+        # Confirmations of warnings not next to any field (a rule over several rows).
+        for name in self.fields:
+            if (
+                name.startswith(CONFIRM_PREFIX)
+                and name.removeprefix(CONFIRM_PREFIX) not in self.fields
+            ):
+                layout.append(Field(name))
+        helper.layout = Layout(*layout)
+        return helper
+
+    def answers(self) -> dict:
+        """What the user entered, in the shape `form_rules.run` reads."""
+        data = self.cleaned_data
+        answers: dict = {}
+
+        def answer(key):
+            code = data.get(key + MISSING_SUFFIX)
+            if code:
+                return {
+                    "missing": code,
+                    "reason": data.get(key + REASON_SUFFIX, ""),
+                    "value": data.get(key),
+                }
+            value = data.get(key)
+            return None if value == [] else value  # no box ticked: not answered
+
+        for group in self.spec.groups:
+            entered = [i for i in group.items if i.calc is None]
+            if not group.repeating:
+                for item in entered:
+                    if item.code in data:
+                        answers[item.code] = answer(item.code)
+                continue
+            rows = []
+            for n in range(1, self.rows[group.code] + 1):
+                row = {
+                    item.code: answer(f"{group.code}.{n}.{item.code}")
+                    for item in entered
+                    if f"{group.code}.{n}.{item.code}" in data
+                }
+                rows.append(row)
+            answers[group.code] = rows
         return answers
 
 

@@ -18,45 +18,30 @@ from patients.models import (
     ScheduledVisit,
     VisitStatus,
 )
-from trials import access
-from trials.forms.codes import (
-    ADVERSE_EVENTS,
-    ELIGIBILITY,
-    INSTRUMENT_CODES,
-    STEROID_DOSE,
-    TREG_PANEL,
-)
+from trials.forms.codes import ADVERSE_EVENTS, ELIGIBILITY
 from trials.models import Study, VisitDefinition
 
-from . import instruments
-from .models import InstrumentResponse, SteroidDose, TregPanel
+from . import form_kinds
 
-#: The forms recorded through this app's visit pages and API (ELIG and AE have their own).
-CAPTURE_FORMS = INSTRUMENT_CODES | {TREG_PANEL, STEROID_DOSE}
 #: Which instrument the participant page plots when a protocol has several.
 EFFICACY_PREFERENCE = ("RPDAI", "SLEDAI2K", "HAMD17", "PHQ9")
 OUT_OF_WINDOW = Q(actual_date__lt=F("window_start")) | Q(actual_date__gt=F("window_end"))
 
-FORM_LABELS = {
-    ELIGIBILITY: gettext_lazy("Eligibility"),
-    ADVERSE_EVENTS: gettext_lazy("Adverse events"),
-    TREG_PANEL: gettext_lazy("Treg panel"),
-    STEROID_DOSE: gettext_lazy("Steroid dose"),
+#: The forms of a visit entered on other apps' pages.
+ELSEWHERE = {
+    ELIGIBILITY: ("eligibility", gettext_lazy("Eligibility")),
+    ADVERSE_EVENTS: ("adverse_events", gettext_lazy("Adverse events")),
 }
 
 
-def form_label(code: str) -> str:
-    if code in INSTRUMENT_CODES:
-        return str(instruments.get(code).name)
-    return str(FORM_LABELS.get(code, code))
+def form_label(code: str, catalogue: form_kinds.Catalogue | None = None) -> str:
+    """A form's name; a protocol-defined form's comes from `catalogue` (its code without)."""
+    if code in ELSEWHERE:
+        return str(ELSEWHERE[code][1])
+    return form_kinds.kind_for(code).label(code, catalogue)
 
 
 # -- access, time and the protocol --------------------------------------------------------
-
-
-def can_capture(user, participant: Participant) -> bool:
-    """Coordinators and investigators covering the participant's site enter data."""
-    return access.can_edit_clinical_data(user, participant.study, participant.site)
 
 
 def study_day_of(baseline: date, day: date) -> int:
@@ -78,7 +63,7 @@ def protocol_capture_forms(version_id: int) -> list[str]:
     for forms in VisitDefinition.objects.filter(version_id=version_id).values_list(
         "forms", flat=True
     ):
-        seen.extend(code for code in forms if code in CAPTURE_FORMS and code not in seen)
+        seen.extend(code for code in forms if form_kinds.is_captured(code) and code not in seen)
     return seen
 
 
@@ -99,7 +84,7 @@ def efficacy_instrument(visits) -> str | None:
         for visit in visits
         if visit.definition_id is not None
         for code in visit.definition.forms
-        if code in INSTRUMENT_CODES
+        if isinstance(form_kinds.kind_for(code), form_kinds.InstrumentKind)
     )
     if not counts:
         return None
@@ -120,19 +105,9 @@ def baseline_visit(participant: Participant) -> ScheduledVisit | None:
     )
 
 
-def model_for(form_code: str) -> type[models.Model]:
-    if form_code == TREG_PANEL:
-        return TregPanel
-    if form_code == STEROID_DOSE:
-        return SteroidDose
-    return InstrumentResponse
-
-
 def records_at(visit: ScheduledVisit, form_code: str) -> models.QuerySet:
     """The (at most one) record of `form_code` at `visit`, as a queryset."""
-    model = model_for(form_code)
-    qs = model.objects.filter(scheduled_visit=visit)
-    return qs.filter(instrument=form_code) if model is InstrumentResponse else qs
+    return form_kinds.kind_for(form_code).records(visit, form_code)
 
 
 def record_at(visit: ScheduledVisit, form_code: str):
@@ -151,13 +126,12 @@ def open_query_counts(records) -> dict[tuple[str, int], int]:
 
 
 def entered_records(visit_ids) -> dict[int, dict[str, models.Model]]:
-    """{visit id: {form code: record}} for the visits: three queries, whatever their number."""
+    """{visit id: {form code: record}} for the visits: one query per kind of form
+    (`form_kinds.KINDS`), whatever the number of visits and forms."""
     found: dict[int, dict[str, models.Model]] = {pk: {} for pk in visit_ids}
-    for response in InstrumentResponse.objects.filter(scheduled_visit_id__in=visit_ids):
-        found[response.scheduled_visit_id][response.instrument] = response
-    for model, code in ((TregPanel, TREG_PANEL), (SteroidDose, STEROID_DOSE)):
-        for record in model.objects.filter(scheduled_visit_id__in=visit_ids):
-            found[record.scheduled_visit_id][code] = record
+    for kind in form_kinds.KINDS:
+        for record in kind.model.objects.filter(scheduled_visit_id__in=visit_ids):
+            found[record.scheduled_visit_id][kind.code_of(record)] = record
     return found
 
 
@@ -188,17 +162,24 @@ class FormCell:
         return "queries" if self.open_queries else "entered"
 
 
-def form_cells(visit, records: dict, protocol_forms: list[str], counts: dict) -> list[FormCell]:
+def form_cells(
+    visit,
+    records: dict,
+    protocol_forms: list[str],
+    counts: dict,
+    catalogue: form_kinds.Catalogue | None,
+) -> list[FormCell]:
+    """The visit's forms; `catalogue` names the protocol-defined ones (one query a page)."""
     cells = []
     required = visit.definition.forms if visit.definition_id else []
     for code in forms_for_visit(visit, protocol_forms):
         record = records.get(code)
-        kind = {ELIGIBILITY: "eligibility", ADVERSE_EVENTS: "adverse_events"}.get(code, "capture")
+        kind = ELSEWHERE[code][0] if code in ELSEWHERE else "capture"
         key = (record._meta.label_lower, record.pk) if record is not None else None
         cells.append(
             FormCell(
                 code=code,
-                label=form_label(code),
+                label=form_label(code, catalogue),
                 kind=kind,
                 required=code in required,
                 record=record,

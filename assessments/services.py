@@ -1,6 +1,7 @@
 """Visit data capture: the writes that span rows (forms at visits, unscheduled and missed
 visits). The dose log is in `dosing`, the reads the pages share in `selectors`, what the
-writes share in `entry`, and each form's cleaning and saving in `form_records`.
+writes share in `entry`, what differs between kinds of form in `form_kinds` (each kind's
+cleaning and saving in `form_records`, the rules of forms defined as data in `form_rules`).
 
 Every write is keyword-only, runs in one transaction and first takes the participant's row
 lock: a form's save can change rows besides its own (the visit's date and status, the
@@ -28,87 +29,12 @@ from audit.tracking import acting
 from patients.clinical_dates import check_participant_date
 from patients.models import Participant, ScheduledVisit, VisitStatus
 from patients.selectors import can_see_values
-from trials.forms.codes import INSTRUMENT_CODES, TREG_PANEL
 
-from . import instruments
-from .checks import FORM_CHECKS, Unconfirmed, evaluate
-from .dosing import Adherence, adherence, dose_state, record_dose
-from .entry import (
-    ALL,
-    Captured,
-    add_error,
-    as_date,
-    merge_errors,
-    refuse_if_stale,
-    require_capture,
-)
-from .form_records import (
-    clean_instrument,
-    clean_steroid,
-    clean_treg,
-    save_instrument,
-    save_steroid,
-    save_treg,
-)
-from .models import InstrumentResponse, SteroidDose, TregPanel
-from .selectors import (
-    CAPTURE_FORMS,
-    EFFICACY_PREFERENCE,
-    FORM_LABELS,
-    OUT_OF_WINDOW,
-    Deviation,
-    FormCell,
-    baseline_visit,
-    can_capture,
-    deviations_for,
-    efficacy_instrument,
-    entered_records,
-    form_cells,
-    form_label,
-    forms_for_visit,
-    model_for,
-    open_query_counts,
-    protocol_capture_forms,
-    record_at,
-    records_at,
-    study_day_of,
-    study_week,
-)
-
-# Everything this module offered before the split, so `assessments.services.X` keeps working.
-__all__ = [
-    "ALL",
-    "CAPTURE_FORMS",
-    "EFFICACY_PREFERENCE",
-    "FORM_LABELS",
-    "OUT_OF_WINDOW",
-    "Adherence",
-    "Captured",
-    "Deviation",
-    "FormCell",
-    "add_unscheduled_visit",
-    "adherence",
-    "baseline_visit",
-    "can_capture",
-    "capture_form",
-    "deviations_for",
-    "dose_state",
-    "efficacy_instrument",
-    "entered_records",
-    "form_cells",
-    "form_label",
-    "forms_for_visit",
-    "mark_visit_missed",
-    "model_for",
-    "open_query_counts",
-    "protocol_capture_forms",
-    "record_at",
-    "record_dose",
-    "records_at",
-    "study_day_of",
-    "study_week",
-]
-
+from . import form_kinds
+from .checks import Unconfirmed
+from .entry import ALL, Captured, add_error, as_date, merge_errors, refuse_if_stale, require_capture
+from .form_kinds import Entry
+from .selectors import forms_for_visit, records_at, study_day_of
 
 # -- forms at visits ----------------------------------------------------------------------
 
@@ -131,14 +57,17 @@ def capture_form(
     a blank form): a record saved since is refused with StaleRecord. Correcting a saved
     record needs `reason`, as does moving a visit date already recorded. A visit date
     outside the window is accepted and makes the visit a protocol deviation. A value outside
-    its soft limits (assessments.checks) is refused with `Unconfirmed` unless its item is in
-    `confirm`; the confirmations are stored on the record. A blinded result (the protocol's
-    `blinded_results`) is entered only by whoever may see it (`can_see_values`)."""
+    its soft limits, or failing a rule of severity warning, is refused with `Unconfirmed`
+    unless its item (or rule id) is in `confirm`; the confirmations are stored on the record.
+    What differs between kinds of form (instruments, Treg, steroid, protocol-defined) is
+    in `form_kinds`. A blinded result (the protocol's `blinded_results`) is entered only by
+    whoever may see it (`can_see_values`)."""
     require_capture(user, participant)
     if not can_see_values(user, participant, form_code):
         raise PermissionDenied(_("This form's results are blinded: unblinded staff enter them."))
     reason = (reason or "").strip()
-    if form_code not in CAPTURE_FORMS:
+    kind = form_kinds.kind_for(form_code)
+    if kind is None:
         raise ValidationError({"form": [_("There is no form “%(code)s”.") % {"code": form_code}]})
     with transaction.atomic():
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
@@ -186,33 +115,29 @@ def capture_form(
                 check_participant_date(
                     day, field="visit_date", participant=participant, errors=errors
                 )
-        if form_code in INSTRUMENT_CODES:
-            values, value_errors = clean_instrument(form_code, answers)
-        elif form_code == TREG_PANEL:
-            values, value_errors = clean_treg(answers, day)
-        else:
-            values, value_errors = clean_steroid(answers, day)
-        merge_errors(errors, value_errors)
-        for name in ("sample_date", "date"):  # the Treg sample, the steroid dose
+        entry = Entry(
+            code=form_code,
+            answers=answers,
+            visit_date=day,
+            visit=visit,
+            existing=existing,
+            confirm=confirm,
+            today=participant.site.today(),
+        )
+        checked = kind.check(entry)
+        merge_errors(errors, checked.errors)
+        for name in kind.date_fields:
             if name not in errors:
                 check_participant_date(
-                    values.get(name), field=name, participant=participant, errors=errors
+                    checked.values.get(name), field=name, participant=participant, errors=errors
                 )
-        outcome = evaluate(
-            FORM_CHECKS.get(form_code, ()),
-            values,
-            confirm=confirm,
-            previously_confirmed=existing.confirmed_checks if existing is not None else (),
-            skip=errors,
-        )
-        merge_errors(errors, outcome.errors)
-        if outcome.warnings:
-            raise Unconfirmed(errors, outcome.warnings)
+        if checked.warnings:
+            raise Unconfirmed(errors, checked.warnings)
         if errors:
             raise ValidationError(errors)
 
         if existing is not None:
-            yours, saved, labels = _comparable(form_code, existing, values)
+            yours, saved, labels = kind.comparable(existing, checked.values)
             yours["visit_date"], saved["visit_date"] = day, visit.actual_date
             labels["visit_date"] = _("visit date")
             refuse_if_stale(existing, expected_version, yours=yours, saved=saved, labels=labels)
@@ -223,38 +148,19 @@ def capture_form(
                     {"reason_for_change": [_("Give a reason for changing saved data.")]}
                 )
 
-        if form_code in FORM_CHECKS:
-            values = {**values, "confirmed_checks": outcome.confirmed}
         if visit.actual_date != day:
             visit = _date_visit(
                 visit, day, user=user, reason=reason or f"Visit date entered with {form_code}"
             )
-        entry_reason = reason or _first_entry(form_code)
-        if form_code in INSTRUMENT_CODES:
-            record = save_instrument(
-                participant, visit, form_code, values, existing, user, entry_reason
-            )
-        elif form_code == TREG_PANEL:
-            record = save_treg(participant, visit, values, existing, user, entry_reason)
-        else:
-            record = save_steroid(participant, visit, values, existing, user, entry_reason)
+        entry.visit = visit
+        record = kind.save(
+            entry,
+            checked,
+            participant=participant,
+            user=user,
+            reason=reason or f"Initial entry of {form_code}",
+        )
         return Captured(record, existing is None, visit)
-
-
-def _first_entry(form_code: str) -> str:
-    return f"Initial entry of {form_code}"
-
-
-def _comparable(form_code: str, existing, values: dict) -> tuple[dict, dict, dict]:
-    """(yours, saved, labels) over what the user enters, for conflicts and no-op edits."""
-    if form_code in INSTRUMENT_CODES:
-        instrument = instruments.get(form_code)
-        labels = {item.code: item.label for item in instrument.items}
-        return dict(values), dict(existing.answers), labels
-    model = type(existing)
-    names = list(values)
-    labels = {name: model._meta.get_field(name).verbose_name for name in names}
-    return dict(values), {name: getattr(existing, name) for name in names}, labels
 
 
 def _date_visit(visit: ScheduledVisit, day: date, *, user, reason: str) -> ScheduledVisit:
@@ -331,8 +237,7 @@ def mark_visit_missed(
         if current.status != VisitStatus.UPCOMING:
             raise ValidationError({ALL: [_("Only an upcoming visit can be recorded as missed.")]})
         if any(
-            model.objects.filter(scheduled_visit=current).exists()
-            for model in (InstrumentResponse, TregPanel, SteroidDose)
+            kind.model.objects.filter(scheduled_visit=current).exists() for kind in form_kinds.KINDS
         ):
             raise ValidationError(
                 {ALL: [_("Data are recorded at this visit: it cannot be missed.")]}

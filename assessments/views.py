@@ -2,7 +2,7 @@
 
 Views only parse, call the writes (`services`, `dosing`) or the reads (`selectors`) and
 render: who may see a participant is `get_participant_or_404` (404 outside the user's studies
-and sites), who may write is `selectors.can_capture` (coordinators and investigators;
+and sites), who may write is `entry.can_capture` (coordinators and investigators;
 monitors read).
 """
 
@@ -28,19 +28,16 @@ from patients.selectors import (
     may_see_dose_amounts,
 )
 from trials import access
-from trials.forms.codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
+from trials.forms.registry import describe_form
 
-from . import dosing, instruments, selectors, services
+from . import dosing, entry, form_kinds, selectors, services
 from .forms import (
+    ADD_ROW,
     DoseAdministrationForm,
     DoseModificationForm,
-    InstrumentForm,
     MissedVisitForm,
-    SteroidDoseForm,
-    TregPanelForm,
     UnscheduledVisitForm,
 )
-from .models import SteroidDose
 
 
 def _visit_or_404(participant, code: str) -> ScheduledVisit:
@@ -67,11 +64,15 @@ def visit_detail(request, pk: int, code: str):
     )
     cells = selectors.hide_blinded_values(
         selectors.form_cells(
-            visit, records, protocol_forms, selectors.open_query_counts(records.values())
+            visit,
+            records,
+            protocol_forms,
+            selectors.open_query_counts(records.values()),
+            form_kinds.Catalogue([visit.protocol_version_id]),
         ),
         hidden_result_codes(request.user, participant),
     )
-    can_edit = selectors.can_capture(request.user, participant)
+    can_edit = entry.can_capture(request.user, participant)
     missed_form = None
     if can_edit and visit.status == VisitStatus.UPCOMING and not records:
         missed_form = MissedVisitForm(initial={"row_version": visit.row_version})
@@ -89,40 +90,28 @@ def visit_detail(request, pk: int, code: str):
     )
 
 
-def _visit_form(form_code, *, visit, record, participant, data=None):
-    kwargs = {"data": data, "visit": visit, "record": record}
-    if form_code in INSTRUMENT_CODES:
-        return InstrumentForm(instrument=instruments.get(form_code), **kwargs)
-    if form_code == TREG_PANEL:
-        return TregPanelForm(**kwargs)
-    last = (
-        SteroidDose.objects.filter(participant=participant, weight_kg__isnull=False)
-        .order_by("-date")
-        .values_list("weight_kg", flat=True)
-        .first()
-    )
-    return SteroidDoseForm(last_weight=last, **kwargs)
-
-
 @login_required
 def visit_form(request, pk: int, code: str, form_code: str):
     participant = get_participant_or_404(request.user, pk)
     visit = _visit_or_404(participant, code)
-    is_capture_form = form_code in selectors.CAPTURE_FORMS
-    if not is_capture_form or form_code not in selectors.forms_for_visit(visit):
+    kind = form_kinds.kind_at(visit, form_code)
+    if kind is None or form_code not in selectors.forms_for_visit(visit):
         raise Http404(_("This visit has no such form."))
     if not can_see_values(request.user, participant, form_code):
         raise PermissionDenied(_("This form's results are blinded: unblinded staff see them."))
     record = selectors.record_at(visit, form_code)
-    can_edit = selectors.can_capture(request.user, participant)
+    catalogue = form_kinds.Catalogue([visit.protocol_version_id])
+    label = selectors.form_label(form_code, catalogue)
+    can_edit = entry.can_capture(request.user, participant)
     conflict = None
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied(_("Your role does not allow entering data."))
-        form = _visit_form(
+        form = kind.page_form(
             form_code, visit=visit, record=record, participant=participant, data=request.POST
         )
-        if form.is_valid():
+        # "Add a row" posts back what was typed and shows another blank row: nothing saved.
+        if not request.POST.get(ADD_ROW) and form.is_valid():
             try:
                 captured = services.capture_form(
                     participant=participant,
@@ -145,8 +134,7 @@ def visit_form(request, pk: int, code: str, form_code: str):
             else:
                 messages.success(
                     request,
-                    _("%(form)s saved for visit %(visit)s.")
-                    % {"form": selectors.form_label(form_code), "visit": visit.code},
+                    _("%(form)s saved for visit %(visit)s.") % {"form": label, "visit": visit.code},
                 )
                 if captured.visit.is_out_of_window:
                     messages.warning(
@@ -163,7 +151,7 @@ def visit_form(request, pk: int, code: str, form_code: str):
                     )
                 return redirect("assessments:visit", pk=participant.pk, code=visit.code)
     else:
-        form = _visit_form(form_code, visit=visit, record=record, participant=participant)
+        form = kind.page_form(form_code, visit=visit, record=record, participant=participant)
         if not can_edit:
             form.disable()
     return render(
@@ -174,22 +162,15 @@ def visit_form(request, pk: int, code: str, form_code: str):
             "visit": visit,
             "form": form,
             "form_code": form_code,
-            "form_label": selectors.form_label(form_code),
+            "form_label": label,
             "record": record,
-            "kind": _kind(form_code),
+            "kind": kind.name,
+            "form_description": describe_form(form.spec) if kind is form_kinds.PROTOCOL else None,
             "audit_label": record._meta.label_lower if record is not None else None,
             "can_edit": can_edit,
             "conflict": conflict,
         },
     )
-
-
-def _kind(form_code: str) -> str:
-    if form_code == TREG_PANEL:
-        return "treg"
-    if form_code == STEROID_DOSE:
-        return "steroid"
-    return "instrument"
 
 
 @login_required
@@ -221,7 +202,7 @@ def visit_missed(request, pk: int, code: str):
 @login_required
 def unscheduled_visit(request, pk: int):
     participant = get_participant_or_404(request.user, pk)
-    if not selectors.can_capture(request.user, participant):
+    if not entry.can_capture(request.user, participant):
         raise PermissionDenied(_("Your role does not allow entering data."))
     form = UnscheduledVisitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -278,7 +259,7 @@ def _render_dose_log(request, participant, form, status=200):
             "rows": rows,
             "adherence": dosing.adherence(doses, today),
             "today": today,
-            "can_edit": selectors.can_capture(request.user, participant),
+            "can_edit": entry.can_capture(request.user, participant),
             "modifications": modifications,
             "levels": dosing.reduction_levels(doses, modifications),
             "show_amounts": may_see_dose_amounts(request.user, participant),
@@ -325,7 +306,7 @@ def dose_record(request, pk: int, dose_pk: int):
     if dose is None:
         raise Http404(_("No such planned dose."))
     record = getattr(dose, "administration", None)
-    can_edit = selectors.can_capture(request.user, participant)
+    can_edit = entry.can_capture(request.user, participant)
     # The amount is shown only to whoever may see it (and so is what was given): not where
     # the arms differ in amount, nor a reduced one, to a blinded reader.
     hide_amount = access.dose_amount_hidden(request.user, participant.study)

@@ -11,11 +11,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from patients.models import DoseStatus, ParticipantStatus, PlannedDose, ScheduledVisit, VisitStatus
-from trials.forms.codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 from trials.models import Role
 from trials.worklist import Scope, Section, changes_section, register_section
 
-from .models import DoseAdministration, InstrumentResponse, SteroidDose, TregPanel
+from . import form_kinds
+from .models import DoseAdministration, FormRecord, InstrumentResponse, SteroidDose, TregPanel
 from .selectors import form_label
 
 SITE = "participant__site"
@@ -83,17 +83,6 @@ def doses_unrecorded(scope: Scope) -> QuerySet:
 # -- forms missing at done visits: one set-based query ------------------------------------
 
 
-def records_by_form() -> dict[str, QuerySet]:
-    """For each capture form, the records that answer it (to be narrowed to one visit).
-
-    The one place that knows which model holds which form: a new kind of form record is one
-    more entry here, hence one more NOT EXISTS branch in `forms_missing`."""
-    found = {code: InstrumentResponse.objects.filter(instrument=code) for code in INSTRUMENT_CODES}
-    found[TREG_PANEL] = TregPanel.objects.all()
-    found[STEROID_DOSE] = SteroidDose.objects.all()
-    return found
-
-
 def lacking(code: str, records: QuerySet) -> Q:
     """The visit's protocol definition names the form and no record of it exists there."""
     return Q(definition__forms__contains=[code]) & ~Exists(
@@ -108,7 +97,8 @@ def forms_missing(scope: Scope) -> QuerySet:
     One query: a visit is listed when any form's `lacking` branch holds (ORed), and each
     branch is also selected as `lacks_<code>`, so the rows say which forms they lack
     without another query."""
-    lacks = {code: lacking(code, records) for code, records in sorted(records_by_form().items())}
+    found = form_kinds.records_by_form()
+    lacks = {code: lacking(code, records) for code, records in sorted(found.items())}
     visits = ScheduledVisit.objects.filter(
         scope.at_sites(SITE), status=VisitStatus.DONE, definition__isnull=False
     ).filter(reduce(or_, lacks.values()))
@@ -128,9 +118,10 @@ def forms_missing(scope: Scope) -> QuerySet:
 
 def name_missing_forms(visits: list) -> None:
     """The forms each shown visit lacks, in the protocol's order, by name."""
+    catalogue = form_kinds.Catalogue({visit.protocol_version_id for visit in visits})
     for visit in visits:
         visit.missing_forms = [
-            form_label(code)
+            form_label(code, catalogue)
             for code in visit.definition.forms
             if getattr(visit, f"lacks_{code}", False)
         ]
@@ -231,6 +222,7 @@ def register() -> None:
         ("changed-instruments", InstrumentResponse, _("Scored instruments")),
         ("changed-treg", TregPanel, _("Treg panels")),
         ("changed-steroid", SteroidDose, _("Steroid doses")),
+        ("changed-forms", FormRecord, _("Forms defined by the protocol")),
     ):
         register_section(
             changes_section(

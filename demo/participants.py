@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from assessments.dosing import record_dose
 from assessments.instruments import get as instrument
+from assessments.selectors import forms_for_visit
 from assessments.services import capture_form
 from patients import services
 from patients.models import Participant
@@ -81,7 +82,8 @@ def _record_the_past(participant, user, today) -> None:
             local_reaction="none",
         )
     absent = dict.fromkeys(instrument("RPDAI").item_codes, False)
-    for n, visit in enumerate(participant.visits.filter(target_date__lt=today)):
+    visits = participant.visits.filter(target_date__lt=today).select_related("definition")
+    for n, visit in enumerate(visits):
         present = {"AURIC": True, "NASAL": n < 2, "CRP": n < 1, "ARTHR": n == 0}
         answers = {
             "RPDAI": absent | present,
@@ -92,7 +94,34 @@ def _record_the_past(participant, user, today) -> None:
                 "tcon_pct_of_cd4": "62",
             },
             "STEROID": {"drug": "prednisone", "mg_per_day": 20 - 5 * n},
+            "VITALS": {
+                "WEIGHT": str(68 - n),
+                "HEIGHT": "165.0",
+                "SYSBP": 118 + n,
+                "DIABP": 76,
+                "HR": 72,
+                "TEMP": "36.6",
+            },
+            "CONMED": {
+                "CM": [
+                    {
+                        "CMTRT": "Prednisone",
+                        "CMDOSE": "20",
+                        "CMDOSU": "mg",
+                        "CMROUTE": "PO",
+                        "CMFREQ": "QD",
+                        "CMSTDTC": (visit.target_date - timedelta(days=90)).isoformat(),
+                        "CMONGO": "Y",
+                        "CMINDC": "Relapsing polychondritis",
+                        "CMGC": "prednisone",
+                    }
+                ]
+            },
+            "MEDHIST": {"MH": [{"MHTERM": "Hypertension", "MHONGO": "Y"}]},
         }
+        # Forms the protocol schedules at this visit (CONMED and MEDHIST at baseline only).
+        scheduled = forms_for_visit(visit)
+        answers = {form: values for form, values in answers.items() if form in scheduled}
         for form, values in answers.items():
             capture_form(
                 participant=participant,

@@ -2,8 +2,10 @@
 
 from .doses import DoseAdministration, InjectionSite, LocalReaction
 from .records import (
+    FormRecord,
     InstrumentAlert,
     InstrumentResponse,
+    ItemLabels,
     SteroidDose,
     SteroidDrug,
     TregPanel,
@@ -11,6 +13,8 @@ from .records import (
 
 __all__ = [
     "DoseAdministration",
+    "FormRecord",
+    "ItemLabels",
     "InjectionSite",
     "InstrumentAlert",
     "InstrumentResponse",

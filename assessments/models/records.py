@@ -369,3 +369,80 @@ class SteroidDose(VisitRecord):
 
     def __str__(self) -> str:
         return f"{self.drug} {self.mg_per_day} mg/day {self.scheduled_visit}"
+
+
+@clinical_record()
+class FormRecord(VisitRecord):
+    """A form the protocol file defines as data (trials.forms), entered at a visit.
+
+    The record names the `FormDefinition` it was entered under: an amendment that changes
+    the form gives it a new definition (a new content hash), and this record keeps the one
+    its values were checked against until someone moves it explicitly.
+
+    Values are stored flat by key: an item's code, or `GROUP.n.ITEM` for row n (from 1) of a
+    repeating group, so the audit trail lists each item with its label and old → new value
+    rather than a nested blob. Decimals are strings at the item's precision, dates ISO,
+    yes/no and choice items their codes, multichoice a list of codes. A missing-data code is
+    kept beside the value (`missing`), never in it. Calculated items are recomputed by the
+    server on every save (`calculated`) and never typed.
+    """
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="form_records"
+    )
+    scheduled_visit = models.ForeignKey(
+        ScheduledVisit, on_delete=models.PROTECT, related_name="form_records"
+    )
+    form_code = models.CharField(_("form"), max_length=20)
+    definition = models.ForeignKey(
+        "trials.FormDefinition",
+        on_delete=models.PROTECT,
+        related_name="records",
+        verbose_name=_("form version"),
+    )
+    values = models.JSONField(_("values"), default=dict, blank=True)
+    #: {key: {"code": "ND" | "UNK" | "NA", "reason": text}} (SDTM --STAT / --REASND).
+    missing = models.JSONField(_("missing values"), default=dict, blank=True)
+    calculated = models.JSONField(_("calculated values"), default=dict, blank=True)
+
+    derived_fields = ("calculated",)
+
+    class Meta:
+        ordering = ["participant", "scheduled_visit__target_date", "form_code"]
+        verbose_name = _("form record")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheduled_visit", "form_code"],
+                name="form_record_one_per_form_per_visit",
+                violation_error_message=_("This form is already recorded at this visit."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_code} {self.scheduled_visit}"
+
+    def audit_items(self, field: str):
+        """Labels of the keys of `values`, `missing` and `calculated`: "BMI – Body-mass
+        index", "CM.2.CMDOSE – Dose (row 2)", also for rows removed since."""
+        if field not in ("values", "missing", "calculated"):
+            return None
+        return ItemLabels(self.definition.form)
+
+
+class ItemLabels(dict):
+    """key → (label, choices) of a form's items, rows of repeating groups included."""
+
+    def __init__(self, form):
+        super().__init__()
+        self.form = form
+        for item in form.items:
+            self[item.code] = (str(item.label), {c: str(label) for c, label in item.codes})
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        parts = str(key).split(".")
+        if len(parts) == 3 and parts[1].isdigit() and parts[2] in self:
+            label, choices = self[parts[2]]
+            return (f"{label} ({_('row')} {parts[1]})", choices)
+        return default

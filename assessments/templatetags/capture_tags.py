@@ -3,7 +3,7 @@
 `{% participant_panel participant %}` renders the participant page's capture panel: the
 visits × forms grid, the dose calendar with adherence and the plots. The participant page
 belongs to the patients app and cannot run this app's view code, so the tag builds its own
-context, in six queries whatever the number of visits, forms and doses.
+context, in nine queries whatever the number of visits, forms and doses.
 """
 
 from dataclasses import dataclass
@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from django import template
 from django.utils.translation import gettext as _
 
-from assessments import dosing, selectors
+from assessments import dosing, entry, form_kinds, selectors
 from assessments.instruments import base
 from patients.clinical_dates import study_period
 from patients.models import VisitStatus
 from patients.selectors import hidden_result_codes
-from trials.forms.codes import INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
+from trials.forms.codes import STEROID_DOSE, TREG_PANEL
 
 register = template.Library()
 
@@ -49,12 +49,13 @@ def panel_context(participant, user, *, today=None) -> dict:
     for visit in visits:
         if visit.definition_id is not None:
             columns.extend(c for c in visit.definition.forms if c not in columns)
-    capture_columns = [c for c in columns if c in selectors.CAPTURE_FORMS]
+    capture_columns = [c for c in columns if form_kinds.is_captured(c)]
     hidden = hidden_result_codes(user, participant)
     counts = selectors.open_query_counts([r for by in records.values() for r in by.values()])
+    catalogue = form_kinds.Catalogue({v.protocol_version_id for v in visits})
     rows = []
     for visit in visits:
-        found = selectors.form_cells(visit, records[visit.pk], capture_columns, counts)
+        found = selectors.form_cells(visit, records[visit.pk], capture_columns, counts, catalogue)
         cells = {cell.code: cell for cell in selectors.hide_blinded_values(found, hidden)}
         rows.append(GridRow(visit, [cells.get(code) for code in columns]))
 
@@ -122,8 +123,7 @@ def panel_context(participant, user, *, today=None) -> dict:
     }
     return {
         "participant": participant,
-        "columns": [(code, selectors.form_label(code)) for code in columns],
-        "instrument_codes": INSTRUMENT_CODES,
+        "columns": [(code, selectors.form_label(code, catalogue)) for code in columns],
         "rows": rows,
         "dose_weeks": [weeks[w] for w in sorted(weeks)],
         "adherence": dosing.adherence(doses, today),
@@ -132,7 +132,7 @@ def panel_context(participant, user, *, today=None) -> dict:
         "missed_visits": sum(v.status == VisitStatus.MISSED for v in visits),
         "plots": plots,
         "has_plots": bool(plots["efficacy"]["points"] or treg_pct or steroid),
-        "can_edit": selectors.can_capture(user, participant),
+        "can_edit": entry.can_capture(user, participant),
     }
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from assessments import services
+from assessments import selectors, services
 from assessments.models import InstrumentResponse, TregPanel
 from audit.history import history_for
 from patients.models import VisitStatus
@@ -55,7 +55,7 @@ def test_a_visit_inside_its_window_is_not_a_deviation(cast):
     w4 = visit(p, "W4")
     capture(p, "W4", "RPDAI", rpdai(), user=cast.cora, visit_date=w4.window_start)
     assert not visit(p, "W4").is_out_of_window
-    assert services.deviations_for(cast.cora, cast.study) == []
+    assert selectors.deviations_for(cast.cora, cast.study) == []
 
 
 def test_deviations_are_exported_as_csv(cast, client_for):
@@ -141,7 +141,14 @@ def test_an_unscheduled_visit_is_added_and_takes_any_protocol_form(cast, client_
     )
     assert not u1.is_out_of_window
     page = client.get(reverse("assessments:visit", args=[p.pk, "U1"]))
-    assert [c.code for c in page.context["cells"]] == ["RPDAI", "TREG", "STEROID"]
+    assert [c.code for c in page.context["cells"]] == [
+        "RPDAI",
+        "TREG",
+        "STEROID",
+        "VITALS",
+        "CONMED",
+        "MEDHIST",
+    ]
     assert all(c.status == "optional" for c in page.context["cells"])
     capture(p, "U1", "TREG", treg(), user=cast.cora, visit_date=day)
     assert TregPanel.objects.get().scheduled_visit == u1

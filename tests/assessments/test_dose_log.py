@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from assessments import services
+from assessments import dosing
 from assessments.models import DoseAdministration
 from patients.models import DoseStatus
 from tests.assessments.helpers_capture import (
@@ -123,7 +123,7 @@ def test_a_dose_cannot_be_recorded_in_the_future(cast):
     p = participant(baseline=site_today())
     first = doses(p)[0]
     with pytest.raises(ValidationError) as error:
-        services.record_dose(
+        dosing.record_dose(
             planned_dose=first,
             user=cast.cora,
             given=True,
@@ -132,38 +132,32 @@ def test_a_dose_cannot_be_recorded_in_the_future(cast):
     assert "administered_on" in error.value.message_dict
     later = doses(p)[3]
     with pytest.raises(ValidationError):
-        services.record_dose(
-            planned_dose=later, user=cast.cora, given=False, reason_not_given="Away"
-        )
+        dosing.record_dose(planned_dose=later, user=cast.cora, given=False, reason_not_given="Away")
 
 
 def test_adherence_counts_given_doses_among_those_due(cast):
     p = participant(baseline=site_today() - timedelta(days=9))  # today is day 10
     planned = doses(p)
     for dose in planned[:4]:
-        services.record_dose(
-            planned_dose=dose, user=cast.cora, given=True, administered_on=dose.date
-        )
-    services.record_dose(
-        planned_dose=planned[4], user=cast.cora, given=False, reason_not_given="Ill"
-    )
-    result = services.adherence(doses(p), site_today())
+        dosing.record_dose(planned_dose=dose, user=cast.cora, given=True, administered_on=dose.date)
+    dosing.record_dose(planned_dose=planned[4], user=cast.cora, given=False, reason_not_given="Ill")
+    result = dosing.adherence(doses(p), site_today())
     # Due so far: days 1-5 and 8-10 (five days a week from day 1).
     assert (result.given, result.due, result.planned) == (4, 8, 28)
     assert result.percent == Decimal("50.0")
 
 
 def test_no_dose_due_means_no_adherence_yet(cast):
-    result = services.adherence([], site_today())
+    result = dosing.adherence([], site_today())
     assert result.percent is None
 
 
 def test_a_recorded_dose_is_corrected_with_a_reason(cast):
     p = participant()
     first = doses(p)[0]
-    services.record_dose(planned_dose=first, user=cast.cora, given=True, administered_on=first.date)
+    dosing.record_dose(planned_dose=first, user=cast.cora, given=True, administered_on=first.date)
     with pytest.raises(ValidationError) as error:
-        services.record_dose(
+        dosing.record_dose(
             planned_dose=first,
             user=cast.cora,
             given=False,
@@ -171,7 +165,7 @@ def test_a_recorded_dose_is_corrected_with_a_reason(cast):
             expected_version=1,
         )
     assert "reason_for_change" in error.value.message_dict
-    services.record_dose(
+    dosing.record_dose(
         planned_dose=first,
         user=cast.cora,
         given=False,

@@ -362,7 +362,7 @@ def test_the_visit_page_lists_the_protocol_forms_with_their_status(cast, client_
     capture(p, "W4", "RPDAI", rpdai(), user=cast.cora)
     response = client_for(cast.cora).get(reverse("assessments:visit", args=[p.pk, "W4"]))
     cells = {cell.code: cell for cell in response.context["cells"]}
-    assert list(cells) == ["RPDAI", "TREG", "STEROID", "AE"]
+    assert list(cells) == ["RPDAI", "TREG", "STEROID", "VITALS", "AE"]
     assert cells["RPDAI"].status == "entered"
     assert cells["TREG"].status == "missing"
     assert cells["AE"].status == "elsewhere"

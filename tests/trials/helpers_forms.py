@@ -2,7 +2,15 @@
 
 from pathlib import Path
 
-RP = (Path(__file__).resolve().parents[2] / "trials" / "protocols" / "ld-il2-rp.yaml").read_text()
+SHIPPED = (
+    Path(__file__).resolve().parents[2] / "trials" / "protocols" / "ld-il2-rp.yaml"
+).read_text()
+# The shipped RP protocol without its own forms, so that each test states the forms it reads.
+RP = (
+    (SHIPPED[: SHIPPED.index("\nforms:")] + SHIPPED[SHIPPED.index("\nvisits:") :])
+    .replace(", VITALS, CONMED, MEDHIST]", "]")
+    .replace(", VITALS, AE]", ", AE]")
+)
 
 VITALS = """\
 forms:

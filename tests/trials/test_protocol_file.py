@@ -32,6 +32,7 @@ from trials.protocol_validation import ROLES
 PROTOCOLS = Path(__file__).resolve().parents[2] / "trials" / "protocols"
 RP = (PROTOCOLS / "ld-il2-rp.yaml").read_text()
 MOOD = (PROTOCOLS / "ld-il2-mood.yaml").read_text()
+W4_LINE = RP[: RP.index("code: W4,")].count("\n") + 1
 
 VISIT_KEYS = "code, name, day, window, forms, screening"
 
@@ -93,8 +94,13 @@ def test_the_relapsing_polychondritis_protocol_reads_as_designed():
         ("W12", 85, (-3, 3)),
     ]
     assert spec.visits[0] == VisitSpec(
-        "W0", "Baseline", 1, (0, 0), ("ELIG", "RPDAI", "TREG", "STEROID")
+        "W0",
+        "Baseline",
+        1,
+        (0, 0),
+        ("ELIG", "RPDAI", "TREG", "STEROID", "VITALS", "CONMED", "MEDHIST"),
     )
+    assert [form.code for form in spec.forms] == ["VITALS", "CONMED", "MEDHIST"]
     assert len(spec.reminders) == 5
     assert spec.reminders[3] == ReminderSpec(
         "sae_report_due", ("investigator", "study_admin"), before_hours=12
@@ -247,7 +253,7 @@ def test_a_number_where_text_belongs_is_refused_with_a_hint_to_quote_it():
 
 
 def test_a_single_form_instead_of_a_list_is_refused():
-    text = changed("forms: [ELIG, RPDAI, TREG, STEROID]", "forms: ELIG")
+    text = changed("forms: [ELIG, RPDAI, TREG, STEROID, VITALS, CONMED, MEDHIST]", "forms: ELIG")
 
     refused_once(text, "forms: ELIG", "visits[0].forms", "must be a list, got a string 'ELIG'")
 
@@ -365,7 +371,7 @@ DUPLICATES = {
         "code: W4,",
         "day: 57",
         "visits[2].code",
-        "duplicate visit code 'W4' (first on line 25)",
+        f"duplicate visit code 'W4' (first on line {W4_LINE})",
     ),
     "phase": (
         "name: maintenance",
@@ -574,22 +580,27 @@ def test_a_screening_visit_before_baseline_is_accepted():
 
 def test_a_form_that_no_instrument_has_is_refused():
     text = changed(
-        "day: 29, window: [-3, 3], forms: [RPDAI, TREG, STEROID, AE]",
-        "day: 29, window: [-3, 3], forms: [RPDAI, TREG, STEROIDS, AE]",
+        "day: 29, window: [-3, 3], forms: [RPDAI, TREG, STEROID, VITALS, AE]",
+        "day: 29, window: [-3, 3], forms: [RPDAI, TREG, STEROIDS, VITALS, AE]",
     )
 
     refused_once(
         text,
         "STEROIDS",
         "visits[1].forms[2]",
-        f"unknown form 'STEROIDS' (known: {', '.join(sorted(FORM_CODES))})",
+        "unknown form 'STEROIDS' (known: "
+        + ", ".join(sorted(FORM_CODES | {"VITALS", "CONMED", "MEDHIST"}))
+        + ")",
     )
 
 
 def test_a_form_listed_twice_at_one_visit_is_refused():
-    text = changed("forms: [ELIG, RPDAI, TREG, STEROID]", "forms: [ELIG, RPDAI, TREG, ELIG]")
+    text = changed(
+        "forms: [ELIG, RPDAI, TREG, STEROID, VITALS, CONMED, MEDHIST]",
+        "forms: [ELIG, RPDAI, TREG, ELIG, VITALS, CONMED, MEDHIST]",
+    )
 
-    refused_once(text, "TREG, ELIG]", "visits[0].forms[3]", "form 'ELIG' is listed twice")
+    refused_once(text, "TREG, ELIG, VITALS", "visits[0].forms[3]", "form 'ELIG' is listed twice")
 
 
 # --- refusals: reminders ------------------------------------------------------------------------

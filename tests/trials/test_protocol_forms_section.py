@@ -324,3 +324,47 @@ def test_a_form_built_in_python_gets_the_same_hash_as_the_same_form_read_from_a_
     )
     again = form_from_data(form_to_data(form))
     assert again.content_hash == form.content_hash
+
+
+ROW_CHECKS = """\
+forms:
+  - code: CONMED
+    groups:
+      - code: CM
+        items:
+          - {code: CMSTDTC, label: "Start", type: date}
+          - {code: CMENDTC, label: "Stop", type: date}
+        checks:
+          - {rule: "CMENDTC >= CMSTDTC", message: "Stop before start"}
+          - {id: CM9, rule: "days(CMSTDTC, CMENDTC) < 3650", message: "Ten years?",
+             severity: warning}
+"""
+
+
+def test_a_repeating_group_reads_its_row_checks_and_writes_them_back():
+    text = with_forms(ROW_CHECKS, "[RPDAI, CONMED, AE]")
+    spec = parse_protocol(text)
+    (group,) = spec.forms[0].groups
+    assert [(c.id, c.rule, c.severity) for c in group.checks] == [
+        ("CM-R1", "CMENDTC >= CMSTDTC", "error"),
+        ("CM9", "days(CMSTDTC, CMENDTC) < 3650", "warning"),
+    ]
+    assert parse_protocol(dump_protocol(spec)) == spec
+    assert form_from_data(form_to_data(spec.forms[0])) == spec.forms[0]
+
+
+def test_a_row_check_is_type_checked_in_its_row_and_only_a_repeating_group_has_them():
+    unknown = ROW_CHECKS.replace("CMENDTC >= CMSTDTC", "CMENDTC >= NOSUCH")
+    text = with_forms(unknown, "[RPDAI, CONMED, AE]")
+    ((line, path, message),) = refusals(text)
+    assert (line, path) == (line_of(text, "NOSUCH"), "forms[0].groups[0].checks[0].rule")
+    assert "NOSUCH" in message
+    plain = ROW_CHECKS.replace("      - code: CM\n", "      - code: CM\n        repeating: false\n")
+    text = with_forms(plain, "[RPDAI, CONMED, AE]")
+    assert refusals(text) == [
+        (
+            line_of(text, '- {rule: "CMENDTC >= CMSTDTC"'),
+            "forms[0].groups[0].checks",
+            "'checks' applies only to repeating groups",
+        )
+    ]

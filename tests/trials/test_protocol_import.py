@@ -56,8 +56,8 @@ def test_a_changed_file_becomes_a_new_draft_and_activation_is_explicit(db):
         RP_TEXT.replace('label: "1.0"', 'label: "2.0"')
         .replace("effective: 2019-11-01", "effective: 2020-03-01")
         .replace(
-            "window: [-3, 3], forms: [RPDAI, TREG, STEROID, AE]}\n  - {code: W12",
-            "window: [-5, 5], forms: [RPDAI, TREG, STEROID, AE]}\n  - {code: W12",
+            "window: [-3, 3], forms: [RPDAI, TREG, STEROID, VITALS, AE]}\n  - {code: W12",
+            "window: [-5, 5], forms: [RPDAI, TREG, STEROID, VITALS, AE]}\n  - {code: W12",
         )
     )
     version, created = load_protocol(parse_protocol(amended))

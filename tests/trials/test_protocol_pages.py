@@ -25,6 +25,9 @@ def test_the_summary_shows_the_schedule_of_assessments_and_28_doses(db, client_f
         ("RPDAI", [True, True, True, True]),
         ("TREG", [True, True, True, True]),
         ("STEROID", [True, True, True, True]),
+        ("VITALS", [True, True, True, True]),
+        ("CONMED", [True, False, False, False]),
+        ("MEDHIST", [True, False, False, False]),
         ("AE", [False, True, True, True]),
     ]
     assert response.context["dose_total"] == 28

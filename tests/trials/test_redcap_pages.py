@@ -10,13 +10,16 @@ import pytest
 from django.urls import reverse
 
 from tests.platform.test_security_headers import EVENT_HANDLER, INLINE_SCRIPT, STYLE
-from tests.trials.helpers_forms import with_forms
+from tests.trials.helpers_forms import SHIPPED, with_forms
 from tests.trials.test_redcap_import import dictionary
 from trials.forms.registry import registry
 from trials.protocol_file import parse_protocol
 from trials.services import load_protocol
 
-VITALS_FILE = (Path(__file__).parent / "data" / "ld-il2-rp-vitals.yaml").read_text(encoding="utf-8")
+# The shipped RP protocol (VITALS, CONMED, MEDHIST) amended as version 2.0.
+VITALS_FILE = SHIPPED.replace('label: "1.0"', 'label: "2.0"').replace(
+    "effective: 2019-11-01", "effective: 2020-03-01"
+)
 PHQ9_CSV = (Path(__file__).parent / "data" / "redcap-phq9.csv").read_bytes()
 
 

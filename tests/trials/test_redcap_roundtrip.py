@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from tests.trials.helpers_forms import with_forms
+from tests.trials.helpers_forms import SHIPPED, with_forms
 from trials.forms.expressions import parse
 from trials.forms.redcap import dictionary_csv
 from trials.forms.redcap_import import import_dictionary
@@ -21,7 +21,10 @@ from trials.forms.spec import form_to_data
 from trials.protocol_file import parse_protocol
 from trials.services import load_protocol
 
-VITALS_FILE = (Path(__file__).parent / "data" / "ld-il2-rp-vitals.yaml").read_text(encoding="utf-8")
+# The shipped RP protocol (VITALS, CONMED, MEDHIST) amended as version 2.0.
+VITALS_FILE = SHIPPED.replace('label: "1.0"', 'label: "2.0"').replace(
+    "effective: 2019-11-01", "effective: 2020-03-01"
+)
 VECTORS = json.loads((Path(__file__).parent / "expression_vectors.json").read_text())
 
 
@@ -42,10 +45,14 @@ def test_each_built_in_form_comes_back_with_its_hash(code):
 
 
 def test_the_vitals_form_of_the_amended_protocol_comes_back_with_its_translations():
-    (vitals,) = parse_protocol(VITALS_FILE).forms
+    forms = parse_protocol(VITALS_FILE).forms
+    vitals = forms[0]
     assert dict(vitals.item("WEIGHT").label.translations)["zh-hans"] == "体重"
     comes_back([vitals])
     assert import_dictionary(dictionary_csv([vitals])).forms == (vitals,)
+    # CONMED's row checks travel in its group's tag.
+    comes_back(list(forms))
+    assert import_dictionary(dictionary_csv(forms)).forms == forms
 
 
 def test_forms_with_groups_checks_and_branching_come_back_together():

@@ -98,7 +98,18 @@ def test_the_coordinator_sees_visits_due_overdue_doses_and_missing_forms_at_thei
     doses = rows(client_for(cast.cora), "doses-due")
     assert sorted(d.participant.subject_id for d in doses) == ["DUE", "WEEK"]
     missing = rows(client_for(cast.cora), "forms-missing")
-    assert [(v.code, v.missing_forms) for v in missing] == [("W0", ["Treg panel", "Steroid dose"])]
+    assert [(v.code, v.missing_forms) for v in missing] == [
+        (
+            "W0",
+            [
+                "Treg panel",
+                "Steroid dose",
+                "Vital signs",
+                "Concomitant medication",
+                "Medical history",
+            ],
+        )
+    ]
     assert reverse("assessments:visit", args=[due.pk, "W4"]) in html
     assert "ELSEWHERE" not in html
     # otto at the other site sees only that site's participant.
@@ -123,6 +134,15 @@ def test_a_visit_with_every_required_form_is_not_missing_any(cast, client_for):
     )
     assert [v.code for v in rows(client_for(cast.cora), "forms-missing")] == ["W0"]
     capture(p, "W0", "STEROID", {"drug": "prednisone", "mg_per_day": 10}, user=cast.cora)
+    # The forms the protocol defines as data count too.
+    vitals = {"WEIGHT": "70.0", "SYSBP": 120, "DIABP": 80}
+    capture(p, "W0", "VITALS", vitals, user=cast.cora)
+    capture(p, "W0", "CONMED", {"CM": []}, user=cast.cora)
+    assert [v.missing_forms for v in rows(client_for(cast.cora), "forms-missing")] == [
+        ["Medical history"]
+    ]
+    history = {"MH": [{"MHTERM": "Hypertension", "MHONGO": "Y"}]}
+    capture(p, "W0", "MEDHIST", history, user=cast.cora)
     assert rows(client_for(cast.cora), "forms-missing") == []
 
 

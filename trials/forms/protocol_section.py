@@ -204,26 +204,29 @@ def _items(r: NodeReader, node: Node, path: str) -> list | None:
 
 def _group(r: NodeReader, node: Node, path: str):
     before = r.count()
-    f = r.mapping(node, path, ("code", "items"), ("name", "repeating", "key", "max_rows"))
+    f = r.mapping(node, path, ("code", "items"), ("name", "repeating", "key", "max_rows", "checks"))
     if f is None:
         return None
     repeating = f.get("repeating", r.boolean, True)
     if repeating is False:
-        for key in ("key", "max_rows"):
+        for key in ("key", "max_rows", "checks"):
             if f.node(key) is not None:
                 r.refuse(f.node(key), f.path_of(key), f"'{key}' applies only to repeating groups")
     entries = f.get("items", partial(_items, r)) or []
     codes = {spec.code for spec, _, _ in entries if spec is not None}
     key = f.get("key", r.unique_texts, (), choices=frozenset(codes), what="key item")
+    check_entries = r.entries(f, "checks", _check, non_empty=False) if repeating else []
+    group_code = f.get("code", partial(_item_code, r))
     spec = GroupSpec(
-        code=f.get("code", partial(_item_code, r)),
+        code=group_code,
         items=tuple(spec for spec, _, _ in entries),
         repeating=repeating,
         name=f.get("name", partial(read_text, r)),
         key=key,
         max_rows=f.get("max_rows", r.integer, minimum=1),
+        checks=_number_checks(group_code, [spec for spec, _, _ in check_entries]),
     )
-    return (spec if r.count() == before else None), entries
+    return (spec if r.count() == before else None), entries, check_entries
 
 
 def _check(r: NodeReader, node: Node, path: str) -> CheckSpec | None:
@@ -254,6 +257,7 @@ def read_form(r: NodeReader, node: Node, path: str, *, builtin: frozenset[str]):
     groups: list[GroupSpec | None] = []
     item_entries: list = []
     group_entries: list = []
+    group_check_entries: list = []
     if f.node("items") is not None:
         direct = f.get("items", partial(_items, r)) or []
         item_entries.extend(direct)
@@ -270,10 +274,11 @@ def read_form(r: NodeReader, node: Node, path: str, *, builtin: frozenset[str]):
         if read is None:
             groups.append(None)
             continue
-        group, entries = read
+        group, entries, row_checks = read
         groups.append(group)
         item_entries.extend(entries)
         group_entries.append((group, group_node, where))
+        group_check_entries.append((group, row_checks))
     r.refuse_duplicates(item_entries, "code", "item code")
     if f.node("items") is not None and code is not None:
         for _, group_node, where in group_entries:
@@ -283,7 +288,8 @@ def read_form(r: NodeReader, node: Node, path: str, *, builtin: frozenset[str]):
                 r.refuse(code_node, join(where, "code"), message)
     r.refuse_duplicates(group_entries, "code", "group code")
     check_entries = r.entries(f, "checks", _check, non_empty=False)
-    r.refuse_duplicates(check_entries, "id", "check id")
+    every_check = check_entries + [e for _, entries in group_check_entries for e in entries]
+    r.refuse_duplicates(every_check, "id", "check id")
     checks = _number_checks(code, [spec for spec, _, _ in check_entries])
     if r.count() != before:
         return None
@@ -293,7 +299,7 @@ def read_form(r: NodeReader, node: Node, path: str, *, builtin: frozenset[str]):
         groups=tuple(groups),
         checks=checks,
     )
-    _check_expressions(r, spec, item_entries, check_entries)
+    _check_expressions(r, spec, item_entries, check_entries, group_check_entries)
     return spec if r.count() == before else None
 
 
@@ -334,7 +340,9 @@ def scope(form: FormSpec, group: GroupSpec | None):
     return types, codes
 
 
-def _check_expressions(r: NodeReader, form: FormSpec, item_entries, check_entries) -> None:
+def _check_expressions(
+    r: NodeReader, form: FormSpec, item_entries, check_entries, group_check_entries=()
+) -> None:
     nodes = {spec.code: (node, path) for spec, node, path in item_entries}
     calcs = {}
     for group in form.groups:
@@ -363,9 +371,14 @@ def _check_expressions(r: NodeReader, form: FormSpec, item_entries, check_entrie
         code = next(code for code in calcs if code in named)
         node, path = nodes[code]
         r.refuse(value_node(node, "calc"), join(path, "calc"), str(exc))
-    types, codes = scope(form, None)
-    for check_, (_, node, path) in zip(form.checks, check_entries, strict=True):
-        try:
-            check(parse(check_.rule), types, codes=codes, context="rule")
-        except ExpressionError as exc:
-            r.refuse(value_node(node, "rule"), join(path, "rule"), f"'{check_.rule}': {exc}")
+    scoped = [(None, form.checks, check_entries)]
+    for read, entries in group_check_entries:
+        group = next((g for g in form.groups if g is not None and g.code == read.code), None)
+        scoped.append((group, read.checks, entries))
+    for group, checks, entries in scoped:
+        types, codes = scope(form, group)
+        for check_, (_, node, path) in zip(checks, entries, strict=True):
+            try:
+                check(parse(check_.rule), types, codes=codes, context="rule")
+            except ExpressionError as exc:
+                r.refuse(value_node(node, "rule"), join(path, "rule"), f"'{check_.rule}': {exc}")

@@ -229,6 +229,15 @@ def _json(data) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+def _check_data(check) -> dict:
+    return {
+        "id": check.id,
+        "rule": check.rule,
+        "message": str(check.message),
+        "severity": check.severity,
+    }
+
+
 def _quoted(text: str) -> str:
     # A JSON string: any quote inside the expression survives the way back.
     return json.dumps(text, ensure_ascii=False)
@@ -286,6 +295,16 @@ def _form_rows(form: FormSpec, used: set[str]) -> list[dict[str, str]]:
                 }
                 if group.name is not None:
                     described["name"] = group.name.to_data()
+                if group.checks:
+                    described["checks"] = [
+                        {
+                            "id": c.id,
+                            "rule": c.rule,
+                            "message": c.message.to_data(),
+                            "severity": c.severity,
+                        }
+                        for c in group.checks
+                    ]
                 tags.append("@IL2-GROUP=" + _json(described))
             field_type, validation = _validation(item)
             choices, choice_tags = _choices(item)

@@ -139,9 +139,13 @@ class _FormReader:
                     or not isinstance(group.get("code"), str)
                     or not (group.get("name") is None or is_text(group["name"]))
                     or not isinstance(group.get("key") or [], list)
+                    or not isinstance(group.get("checks") or [], list)
                 ):
                     self.refuse(row, _('@IL2-GROUP must be {"code": ..., ...}.'))
                 else:
+                    # A repeating group's row checks travel in its tag (protocol file:
+                    # groups[].checks).
+                    group["checks"] = [self.check(row, c) for c in group.get("checks") or []]
                     groups.append((group, []))
             elif row["section"]:
                 self.notes.append(
@@ -183,6 +187,7 @@ class _FormReader:
             name=Text.of(data["name"]) if data.get("name") is not None else None,
             key=tuple(data.get("key") or ()),
             max_rows=data.get("max_rows"),
+            checks=tuple(c for c in data.get("checks") or () if c is not None),
         )
 
     def check(self, row: Row, data) -> CheckSpec | None:
@@ -304,12 +309,13 @@ class _FormReader:
             named = set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", str(exc)))
             first = next(code for code in calcs if code in named)
             self.refuse(by_code[first].row, str(exc))
-        types, codes = scope(form, None)
-        for check_ in form.checks:
-            try:
-                check(parse(check_.rule), types, codes=codes, context="rule")
-            except ExpressionError as exc:
-                self.refuse(self.rows[0], f"@IL2-CHECK {check_.rule!r}: {exc}")
+        for group in (None, *form.groups):
+            types, codes = scope(form, group)
+            for check_ in form.checks if group is None else group.checks:
+                try:
+                    check(parse(check_.rule), types, codes=codes, context="rule")
+                except ExpressionError as exc:
+                    self.refuse(self.rows[0], f"@IL2-CHECK {check_.rule!r}: {exc}")
         return form if len(self.problems) == before else None
 
 

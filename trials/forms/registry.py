@@ -121,6 +121,16 @@ def _describe_item(item: ItemSpec) -> dict:
     return data
 
 
+def _describe_check(check) -> dict:
+    return {
+        "id": check.id,
+        "rule": check.rule,
+        "rule_tree": to_json(parse(check.rule)),
+        "message": str(check.message),
+        "severity": check.severity,
+    }
+
+
 def describe_form(form: FormSpec) -> dict:
     """A form's groups and checks in the API's shape (without its versions)."""
     return {
@@ -134,19 +144,11 @@ def describe_form(form: FormSpec) -> dict:
                 **({"key": list(group.key)} if group.key else {}),
                 **({"max_rows": group.max_rows} if group.max_rows is not None else {}),
                 "items": [_describe_item(item) for item in group.items],
+                **({"checks": [_describe_check(c) for c in group.checks]} if group.checks else {}),
             }
             for group in form.groups
         ],
-        "checks": [
-            {
-                "id": check.id,
-                "rule": check.rule,
-                "rule_tree": to_json(parse(check.rule)),
-                "message": str(check.message),
-                "severity": check.severity,
-            }
-            for check in form.checks
-        ],
+        "checks": [_describe_check(check) for check in form.checks],
     }
 
 

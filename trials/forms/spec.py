@@ -117,7 +117,9 @@ class ItemSpec:
 class GroupSpec:
     """An item group (ODM ItemGroupDef). A repeating group has rows, told apart by the items
     of `key` and at most `max_rows` of them; inside the group a bare code means the current
-    row, outside it a column is read only through an aggregate (`sum(CM.DOSE)`)."""
+    row, outside it a column is read only through an aggregate (`sum(CM.DOSE)`). `checks`
+    of a repeating group are rules over each row (stop date on or after start date), which
+    the form's own checks cannot state since they see a column only as a whole."""
 
     code: str
     items: tuple[ItemSpec, ...]
@@ -125,6 +127,7 @@ class GroupSpec:
     name: Text | None = None
     key: tuple[str, ...] = ()
     max_rows: int | None = None
+    checks: tuple[CheckSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,7 +235,27 @@ def _group_to_data(group: GroupSpec) -> dict:
     if group.max_rows is not None:
         data["max_rows"] = group.max_rows
     data["items"] = [item_to_data(item) for item in group.items]
+    if group.checks:
+        data["checks"] = [_check_to_data(check) for check in group.checks]
     return data
+
+
+def _check_to_data(check: CheckSpec) -> dict:
+    return {
+        "id": check.id,
+        "rule": check.rule,
+        "message": check.message.to_data(),
+        "severity": check.severity,
+    }
+
+
+def _check_from_data(check: Mapping) -> CheckSpec:
+    return CheckSpec(
+        id=check["id"],
+        rule=check["rule"],
+        message=Text.of(check["message"]),
+        severity=check.get("severity", "error"),
+    )
 
 
 def is_direct_group(form: FormSpec, group: GroupSpec) -> bool:
@@ -253,15 +276,7 @@ def form_to_data(form: FormSpec) -> dict:
     if groups:
         data["groups"] = [_group_to_data(group) for group in groups]
     if form.checks:
-        data["checks"] = [
-            {
-                "id": check.id,
-                "rule": check.rule,
-                "message": check.message.to_data(),
-                "severity": check.severity,
-            }
-            for check in form.checks
-        ]
+        data["checks"] = [_check_to_data(check) for check in form.checks]
     return data
 
 
@@ -307,21 +322,14 @@ def form_from_data(data: Mapping) -> FormSpec:
                 name=Text.of(group["name"]) if group.get("name") is not None else None,
                 key=tuple(group.get("key", ())),
                 max_rows=group.get("max_rows"),
+                checks=tuple(_check_from_data(check) for check in group.get("checks", ())),
             )
         )
     return FormSpec(
         code=data["code"],
         name=Text.of(data["name"]),
         groups=tuple(groups),
-        checks=tuple(
-            CheckSpec(
-                id=check["id"],
-                rule=check["rule"],
-                message=Text.of(check["message"]),
-                severity=check.get("severity", "error"),
-            )
-            for check in data.get("checks", ())
-        ),
+        checks=tuple(_check_from_data(check) for check in data.get("checks", ())),
     )
 
 
