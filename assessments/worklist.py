@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from patients.models import DoseStatus, ParticipantStatus, PlannedDose, ScheduledVisit, VisitStatus
+from trials import access
 from trials.models import Role
 from trials.worklist import Scope, Section, changes_section, register_section
 
@@ -60,23 +61,37 @@ def visits_this_week(scope: Scope) -> QuerySet:
     )
 
 
+def _with_amount_hidden(scope: Scope, doses: QuerySet) -> QuerySet:
+    """Each dose with `amount_hidden`: a blinded reader never reads an amount that tells the
+    arm (`trials.access.studies_hiding_amounts`), nor a reduced one (as the dose log)."""
+    studies = {site.study_id: site.study for site in scope.sites}.values()
+    hiding = access.studies_hiding_amounts(scope.user, studies)
+    blinded = [study.pk for study in studies if access.is_blinded(scope.user, study)]
+    hidden = Q(participant__study_id__in=hiding) | Q(
+        participant__study_id__in=blinded, unmodified_dose__isnull=False
+    )
+    return doses.annotate(amount_hidden=ExpressionWrapper(hidden, output_field=BooleanField()))
+
+
 def doses_due(scope: Scope) -> QuerySet:
     """Planned doses of the site's day with nothing recorded (dose_planned_date_idx)."""
-    return (
+    return _with_amount_hidden(
+        scope,
         PlannedDose.objects.filter(_on_study(scope), status=DoseStatus.PLANNED)
         .filter(scope.on_their_day(SITE, lambda d: Q(date=d)))
         .select_related("participant")
-        .order_by("participant__subject_id", "date", "pk")
+        .order_by("participant__subject_id", "date", "pk"),
     )
 
 
 def doses_unrecorded(scope: Scope) -> QuerySet:
     """Planned doses before the site's day with nothing recorded, the oldest first."""
-    return (
+    return _with_amount_hidden(
+        scope,
         PlannedDose.objects.filter(_on_study(scope), status=DoseStatus.PLANNED)
         .filter(scope.on_their_day(SITE, lambda d: Q(date__lt=d)))
         .select_related("participant")
-        .order_by("date", "participant__subject_id", "pk")
+        .order_by("date", "participant__subject_id", "pk"),
     )
 
 

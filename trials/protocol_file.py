@@ -683,6 +683,16 @@ def dump_protocol(spec: ProtocolSpec) -> str:
         document["forms"] = [_form_document(form) for form in spec.forms]
     document["visits"] = [_entry(visit) for visit in spec.visits]
     document["reminders"] = [_entry(reminder) for reminder in spec.reminders]
+    return _dump(document)
+
+
+def dump_forms(forms) -> str:
+    """Forms as a protocol file's `forms:` section, written as `dump_protocol` writes it (what
+    the REDCap import gives an admin to paste into the next version's file)."""
+    return _dump({"forms": [_form_document(form) for form in forms]})
+
+
+def _dump(document: dict) -> str:
     return yaml.dump(
         document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2
     )

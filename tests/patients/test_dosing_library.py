@@ -299,16 +299,19 @@ def test_a_blinded_user_cannot_tell_the_arm_from_a_dose_reminder(t1d):
     assert len(bodies) == 1
 
 
-def test_a_blinded_user_cannot_tell_the_arm_from_the_dashboard():
+def test_a_blinded_user_cannot_tell_the_arm_from_the_work_list():
+    """The coordinator's doses due today, on the home page and in its "see all" list."""
     _by_arm, blinded, unblinded = t1d_cast()  # every participant's first dose is today
-    url = reverse("assessments:dashboard")
+    study = blinded.memberships.get().study
+    unblinded_coordinator = member(study, "cora-u", Role.COORDINATOR, blinded=False)
 
-    page = login(blinded).get(url).content.decode()
-    admin_page = login(unblinded).get(url).content.decode()
+    for url in (reverse("home"), reverse("worklist:section", args=["doses-due"])):
+        page = login(blinded).get(url).content.decode()
+        admin_page = login(unblinded_coordinator).get(url).content.decode()
 
-    assert page.count("study drug SC") == 4
-    assert "MIU" not in page and "0.33" not in page
-    assert "0.33 MIU SC" in admin_page
+        assert page.count("study drug SC") == 4, url
+        assert "MIU" not in page and "0.33" not in page, url
+        assert "0.33 MIU SC" in admin_page, url
 
 
 def test_a_blinded_user_cannot_tell_the_arm_from_a_dose_s_audit_trail(t1d):

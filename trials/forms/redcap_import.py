@@ -2,28 +2,28 @@
 
 `import_dictionary(text)` reads the CSV REDCap exports (its 18 columns, one row per field)
 and gives one `FormSpec` per REDCap instrument (Form Name), ready to be written as entries
-of a protocol file's `forms:` section (`forms_yaml`). It does not touch the database: an
-admin pastes the entries into the protocol file of the next version and uploads it, so the
-form goes through the same loader, checks and audit as every other change of a protocol
-(docs/PROTOCOL-FILE.md, "Importing a REDCap data dictionary").
+of a protocol file's `forms:` section (`trials.protocol_file.dump_forms`). It does not touch
+the database: an admin pastes the entries into the protocol file of the next version and
+uploads it, so the form goes through the same loader, checks and audit as every other change
+of a protocol (docs/PROTOCOL-FILE.md, "Importing a REDCap data dictionary").
 
-The mapping follows DESIGN.md ("REDCap data dictionary import"): radio / dropdown → choice,
-checkbox → multichoice, yesno / truefalse → yesno, text with integer / number / date /
-datetime validation → integer / decimal / date / datetime, notes → text, calc → a
-calculated decimal, slider → integer 0-100 (or its min / max), descriptive → left out with
-a note. REDCap's Text Validation Min / Max only warn, so they become `soft_range` unless the
-field carries `@FORCE-MINMAX`, REDCap's own tag for a range that refuses. Branching logic
-and calculations are translated by `redcap_logic` and then type-checked like any protocol
-file's expressions.
+The mapping follows docs/PROTOCOL-FILE.md ("Importing a REDCap data dictionary"): radio /
+dropdown → choice, checkbox → multichoice, yesno / truefalse → yesno, text with integer /
+number / date / datetime validation → integer / decimal / date / datetime, notes → text,
+calc → a calculated decimal, slider → integer 0-100 (or its min / max), descriptive → left
+out with a note. REDCap's Text Validation Min / Max only warn, so they become `soft_range`
+unless the field carries `@FORCE-MINMAX`, REDCap's own tag for a range that refuses.
+Branching logic and calculations are translated by `redcap_logic` and then type-checked like
+any protocol file's expressions.
 
-The `@IL2-...` action tags the data dictionary download writes (`trials.forms.redcap`)
-carry what REDCap cannot say, so a form exported and imported again is the same form (same
-content hash), translations included.
+The `@IL2-...` action tags the data dictionary download writes (`trials.forms.redcap`) carry
+what REDCap cannot say, so a form exported and imported again is the same form (same content
+hash), translations included.
 
 Anything that does not translate refuses the whole import: every problem is collected with
 its spreadsheet row (the header is row 1) and field, so the file can be fixed in one pass.
-What is deliberately left out (a descriptive field, a matrix layout, an identifier flag)
-is reported as a note, not silently dropped.
+What is deliberately left out (a descriptive field, a matrix layout, an identifier flag) is
+reported as a note, not silently dropped.
 """
 
 import re
@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 import yaml
 from django.utils.translation import gettext as _
 
-from trials.protocol_file import _Dumper, _form_document
+from trials.protocol_file import dump_forms
 from trials.protocol_validation import CODE_PATTERN, NodeReader
 
 from .expressions import ExpressionError, check, dependency_order, parse
@@ -45,7 +45,6 @@ __all__ = [
     "DictionaryRefused",
     "ImportedDictionary",
     "Problem",
-    "forms_yaml",
     "import_dictionary",
 ]
 
@@ -64,15 +63,7 @@ class ImportedDictionary:
     notes: tuple[Problem, ...] = ()
 
     def yaml(self) -> str:
-        return forms_yaml(self.forms)
-
-
-def forms_yaml(forms) -> str:
-    """The forms as a protocol file's `forms:` section, written as a protocol export writes it."""
-    document = {"forms": [_form_document(form) for form in forms]}
-    return yaml.dump(
-        document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2
-    )
+        return dump_forms(self.forms)
 
 
 # ---------------------------------------------------------------------------------------
@@ -347,7 +338,7 @@ def _validated(forms: list[FormSpec], builtin: frozenset[str]) -> list[Problem]:
     The importer's checks above should leave nothing for it to find; running the reader
     anyway guarantees that what the admin pastes into a protocol file loads.
     """
-    root = yaml.compose(forms_yaml(forms), Loader=yaml.SafeLoader)
+    root = yaml.compose(dump_forms(forms), Loader=yaml.SafeLoader)
     reader = NodeReader()
     for index, node in enumerate(root.value[0][1].value):
         read_form(reader, node, f"forms[{index}]", builtin=builtin)
