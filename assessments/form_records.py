@@ -7,10 +7,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.tracking import acting
+from patients.models import DoseStatus
+from patients.services import apply_body_size
+from trials.forms.codes import BODY_HEIGHT, BODY_WEIGHT, VITALS
 
 from . import instruments, selectors
 from .derivations import (
@@ -226,7 +230,7 @@ def save_steroid(participant, visit, values, existing, user, reason):
 
 
 def save_protocol_form(participant, visit, code, values, existing, user, reason):
-    return save_record(
+    record = save_record(
         FormRecord,
         existing,
         values,
@@ -236,3 +240,35 @@ def save_protocol_form(participant, visit, code, values, existing, user, reason)
         scheduled_visit=visit,
         form_code=code,
     )
+    if code == VITALS:
+        _size_doses(participant, visit, record, user=user)
+    return record
+
+
+def _size_doses(participant, visit, record: FormRecord, *, user) -> None:
+    """The baseline visit's weight and height set the planned amount of the participant's
+    doses by body size (the protocol file makes sure they are collected there), in the same
+    transaction as the record: a weight giving no deliverable dose refuses the whole save,
+    with the message on the item."""
+    base = selectors.baseline_visit(participant)
+    if base is None or base.pk != visit.pk:
+        return
+    if not participant.doses.filter(status=DoseStatus.PLANNED).exclude(dose_per="").exists():
+        return
+    weight, height = record.values.get(BODY_WEIGHT), record.values.get(BODY_HEIGHT)
+    if weight is None:
+        return
+    try:
+        apply_body_size(
+            participant=participant,
+            weight_kg=Decimal(weight),
+            height_cm=None if height is None else Decimal(height),
+            user=user,
+            # Audit reasons are stored data, written in English whatever the page's language.
+            reason=f"Dose by body size from {VITALS} at {visit.code}",
+        )
+    except ValidationError as exc:
+        items = {"weight_kg": BODY_WEIGHT, "height_cm": BODY_HEIGHT}
+        raise ValidationError(
+            {items.get(key, key): messages for key, messages in exc.message_dict.items()}
+        ) from exc

@@ -23,7 +23,8 @@ import yaml
 from yaml.nodes import Node, SequenceNode
 
 from trials.dosing import BODY_SIZE_BASES
-from trials.forms.codes import FORM_CODES
+from trials.forms.codes import BODY_HEIGHT, BODY_WEIGHT, FORM_CODES, VITALS
+from trials.forms.expressions import ItemType
 from trials.forms.protocol_section import read_form
 from trials.forms.spec import FormSpec, form_to_data
 from trials.protocol_validation import (
@@ -558,8 +559,34 @@ def _protocol(r: NodeReader, root: Node) -> ProtocolSpec | None:
             ("dosing", dosing),
         )
     }
+    if sections["dosing"] is not None:
+        _refuse_body_size_without_vitals(r, f.node("dosing"), sections["dosing"], lists)
     spec = ProtocolSpec(**sections, **lists)
     return None if r.problems else spec
+
+
+def _refuse_body_size_without_vitals(r: NodeReader, node: Node, dosing, lists: dict) -> None:
+    """A dose by body size is sized from the baseline VITALS (`trials.forms.codes`): the file
+    must define that form with a numeric weight (and, per m², height) and schedule it at a
+    visit on or before day 1, or no participant's dose could ever be set."""
+    bases = {phase.per for phase in dosing.phases if phase.per}
+    if not bases:
+        return
+    needed = [BODY_WEIGHT, *([BODY_HEIGHT] if "m2" in bases else [])]
+    vitals = next((form for form in lists["forms"] if form.code == VITALS), None)
+    numeric = (ItemType.DECIMAL, ItemType.INTEGER)
+    has_items = vitals is not None and all(
+        (item := vitals.item(code)) is not None and item.type in numeric and not item.calc
+        for code in needed
+    )
+    at_baseline = any(VITALS in visit.forms and visit.day <= 1 for visit in lists["visits"])
+    if not (has_items and at_baseline):
+        r.refuse(
+            node,
+            "dosing",
+            f"a dose by body size needs the form {VITALS} with the numeric items "
+            f"{' and '.join(needed)} (kg, cm), scheduled at a visit on or before day 1",
+        )
 
 
 def parse_protocol(text: str, *, source: str = "<protocol>") -> ProtocolSpec:

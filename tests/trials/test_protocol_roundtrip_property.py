@@ -6,6 +6,7 @@ screening visits alone before baseline, known forms, events and roles, at most o
 per reminder) while varying everything else, text included.
 """
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -13,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trials.dosing import BODY_SIZE_BASES, WEEKDAYS
-from trials.forms.codes import FORM_CODES
+from trials.forms.codes import BODY_HEIGHT, BODY_WEIGHT, FORM_CODES, VITALS
+from trials.forms.expressions import ItemType
+from trials.forms.spec import FormSpec, GroupSpec, ItemSpec, Text
 from trials.protocol_file import (
     ArmSpec,
     CriterionSpec,
@@ -171,6 +174,43 @@ def reminders(draw):
     )
 
 
+#: What a file dosing by body size must collect at baseline (docs/PROTOCOL-FILE.md).
+VITALS_FORM = FormSpec(
+    code=VITALS,
+    name=Text.of("Vital signs"),
+    groups=(
+        GroupSpec(
+            VITALS,
+            tuple(
+                ItemSpec(code=code, label=Text.of(code), type=ItemType.DECIMAL, precision=1)
+                for code in (BODY_WEIGHT, BODY_HEIGHT)
+            ),
+        ),
+    ),
+)
+
+
+def with_baseline_vitals(spec: ProtocolSpec) -> ProtocolSpec:
+    """A protocol dosing by body size defines VITALS and schedules it at a visit on or
+    before day 1 (a baseline visit on day 1 is added when the schedule has none)."""
+    if not any(phase.per for phase in spec.dosing.phases):
+        return spec
+    visits = list(spec.visits)
+    early = [i for i, visit in enumerate(visits) if visit.day <= 1]
+    if early:
+        i = early[-1]
+        visits[i] = replace(visits[i], forms=tuple(dict.fromkeys((*visits[i].forms, VITALS))))
+    else:
+        taken = {visit.code for visit in visits}
+        code = next(
+            c for c in ("BASE", "BASE1", "BASE2", "BASE3", "BASE4", "BASE5") if c not in taken
+        )
+        baseline = VisitSpec(code=code, name="Baseline", day=1, window=(0, 0), forms=(VITALS,))
+        position = sum(1 for visit in visits if visit.day < 1)
+        visits.insert(position, baseline)
+    return replace(spec, forms=(VITALS_FORM,), visits=tuple(visits))
+
+
 protocols = st.builds(
     ProtocolSpec,
     study=studies,
@@ -182,7 +222,7 @@ protocols = st.builds(
     dosing=dosing(),
     visits=visit_schedules(),
     reminders=st.lists(reminders(), max_size=6).map(tuple),
-)
+).map(with_baseline_vitals)
 
 
 @settings(max_examples=300, deadline=None)

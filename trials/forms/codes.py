@@ -13,3 +13,11 @@ STEROID_DOSE = "STEROID"
 
 INSTRUMENT_CODES = frozenset({"RPDAI", "HAMD17", "PHQ9", "SLEDAI2K"})
 FORM_CODES = INSTRUMENT_CODES | {ELIGIBILITY, ADVERSE_EVENTS, TREG_PANEL, STEROID_DOSE}
+
+#: The protocol-defined form whose baseline weight (kg) and height (cm) size a dose by body
+#: size (`dosing.phases[].per`): a file dosing per kg or per m² must define it with these
+#: items and schedule it at a visit on or before day 1 (the protocol file refuses it
+#: otherwise), and saving it at the baseline visit sizes the planned doses.
+VITALS = "VITALS"
+BODY_WEIGHT = "WEIGHT"
+BODY_HEIGHT = "HEIGHT"

@@ -1,0 +1,108 @@
+"""A dose by body size follows the baseline visit's VITALS: the coordinator enters the
+weight and height, and the planned doses per m² are sized from them, audited with why."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from assessments.services import capture_form
+from audit.history import history_for
+from tests.patients.test_dosing_library import gvhd, member  # noqa: F401 (fixture)
+from trials.models import Role
+from trials.protocol_file import ProtocolFileError, parse_protocol
+from trials.services import spec_from_version
+
+pytestmark = pytest.mark.django_db
+
+
+def vitals(participant, coordinator, code, **answers):
+    visit = participant.visits.get(code=code)
+    record = visit_record(visit)
+    return capture_form(
+        participant=participant,
+        visit=visit,
+        form_code="VITALS",
+        visit_date=visit.target_date,
+        answers=answers,
+        user=coordinator,
+        expected_version=None if record is None else record.row_version,
+        reason="" if record is None else "Weighed again",
+    )
+
+
+def visit_record(visit):
+    from assessments.models import FormRecord
+
+    return FormRecord.objects.filter(scheduled_visit=visit, form_code="VITALS").first()
+
+
+def first_planned(participant):
+    return participant.doses.order_by("date").first()
+
+
+def test_baseline_vitals_size_the_doses_per_m2(gvhd):  # noqa: F811
+    _version, participant, coordinator = gvhd
+
+    vitals(participant, coordinator, "W0", WEIGHT="63.3", HEIGHT="170")
+
+    # √(170 × 63.3 / 3600) = 1.7289 → 1.73 m²; 1 MIU/m² × 1.73 m² = 1.73 → 1.7 MIU.
+    dose = first_planned(participant)
+    assert dose.dose == Decimal("1.7")
+    assert dose.derivation == "1 MIU/m² × 1.73 m² = 1.7 MIU (rounded to 0.1 MIU)"
+    assert history_for(dose)[-1].reason == "Dose by body size from VITALS at W0"
+
+
+def test_a_corrected_baseline_weight_resizes_the_doses_still_planned(gvhd):  # noqa: F811
+    _version, participant, coordinator = gvhd
+    vitals(participant, coordinator, "W0", WEIGHT="63.3", HEIGHT="170")
+
+    vitals(participant, coordinator, "W0", WEIGHT="80.0", HEIGHT="170")
+
+    # √(170 × 80 / 3600) = 1.9437 → 1.94 m² → 1.94 MIU → 1.9 MIU.
+    assert first_planned(participant).dose == Decimal("1.9")
+
+
+def test_vitals_after_baseline_do_not_resize(gvhd):  # noqa: F811
+    _version, participant, coordinator = gvhd
+    vitals(participant, coordinator, "W0", WEIGHT="63.3", HEIGHT="170")
+
+    vitals(participant, coordinator, "W4", WEIGHT="90.0", HEIGHT="170")
+
+    assert first_planned(participant).dose == Decimal("1.7")
+
+
+def test_a_weight_giving_no_deliverable_dose_is_refused_on_the_weight(gvhd):  # noqa: F811
+    version, participant, coordinator = gvhd
+    participant.doses.update(dose_per_size=Decimal("0.001"))
+
+    with pytest.raises(ValidationError) as refused:
+        vitals(participant, coordinator, "W0", WEIGHT="63.3", HEIGHT="170")
+
+    assert "WEIGHT" in refused.value.message_dict
+    assert visit_record(participant.visits.get(code="W0")) is None  # nothing half-saved
+
+
+def test_a_protocol_dosing_by_body_size_must_collect_the_baseline_weight_and_height(gvhd):  # noqa: F811
+    version, _participant, _coordinator = gvhd
+    from trials.protocol_file import dump_protocol
+
+    text = dump_protocol(spec_from_version(version))
+    without_height = text.replace("HEIGHT", "HEIGHT_CM")
+
+    with pytest.raises(ProtocolFileError) as refused:
+        parse_protocol(without_height)
+
+    assert "a dose by body size needs the form VITALS" in str(refused.value)
+    assert "HEIGHT" in str(refused.value)
+
+
+def test_a_coordinator_of_another_study_cannot_size_doses(gvhd):  # noqa: F811
+    version, participant, _coordinator = gvhd
+    stranger = member(version.study, "ivo", Role.MONITOR)
+
+    with pytest.raises(Exception) as refused:
+        vitals(participant, stranger, "W0", WEIGHT="63.3", HEIGHT="170")
+
+    assert refused.type.__name__ == "PermissionDenied"
+    assert first_planned(participant).dose is None
