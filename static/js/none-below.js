@@ -50,12 +50,14 @@
     if (el.disabled || el.type === "hidden" || el.closest("[hidden]")) { return false; }
     if (el.matches("[data-none-below]")) { return codes(el).some(function (c) { return !answered(c); }); }
     if (el.type === "submit") { return true; }
-    if (el.type === "checkbox") { return false; }  // a "confirm this value" box is optional
+    if (el.getAttribute("data-negative") === null) { return false; }
     return !answered(el.name);
   }
   function moveOn(button) {
     var group = button.closest("fieldset") || button;
-    var candidates = form.querySelectorAll("[data-none-below], input, select, textarea, button[type=submit]");
+    // Only the items and Save: a reason for change is asked for when it is needed.
+    var candidates = form.querySelectorAll(
+      "[data-none-below], .item-group input, .item-group select, button[type=submit]");
     for (var i = 0; i < candidates.length; i++) {
       var el = candidates[i];
       var after = group.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING;
