@@ -71,12 +71,7 @@ class VersionedForm(forms.Form):
         helper = FormHelper()
         helper.form_tag = False
         helper.disable_csrf = True
-        helper.layout = Layout(
-            *(
-                InlineRadios(name) if isinstance(field.widget, forms.RadioSelect) else Field(name)
-                for name, field in self.fields.items()
-            )
-        )
+        helper.layout = Layout(*(_laid_out(name, field) for name, field in self.fields.items()))
         return helper
 
     @property
@@ -140,6 +135,10 @@ class VersionedForm(forms.Form):
             field.disabled = True
 
 
+def _laid_out(name: str, field: forms.Field):
+    return InlineRadios(name) if isinstance(field.widget, forms.RadioSelect) else Field(name)
+
+
 class VisitForm(VersionedForm):
     """A form recorded at a visit: the first one saved dates the visit."""
 
@@ -185,16 +184,60 @@ class InstrumentForm(VisitForm):
     @staticmethod
     def _field(item) -> forms.Field:
         common = {"label": item.label, "help_text": item.help, "required": False}
+        # What a group's "None of the below" puts in the item if it is still unanswered.
+        negative = {} if item.group is None else _negative_attrs(item)
         if item.type == BOOLEAN:
-            return forms.ChoiceField(choices=YES_NO, widget=forms.RadioSelect, **common)
+            return forms.ChoiceField(
+                choices=YES_NO, widget=forms.RadioSelect(attrs=negative), **common
+            )
         if item.type == CHOICE:
             choices = [("", "---------")] + [
                 (str(v), f"{v} – {label}") for v, label in item.choices
             ]
-            return forms.ChoiceField(choices=choices, **common)
+            return forms.ChoiceField(choices=choices, widget=forms.Select(attrs=negative), **common)
         # Text, not IntegerField: the instrument judges the value and the input keeps it.
-        attrs = {"min": item.min, "max": item.max, "step": 1, "inputmode": "numeric"}
+        attrs = {"min": item.min, "max": item.max, "step": 1, "inputmode": "numeric", **negative}
         return forms.CharField(widget=forms.NumberInput(attrs=attrs), **common)
+
+    @property
+    def helper(self) -> FormHelper:
+        """The items under their groups' headings (fieldsets), each group with a "None of the
+        below" button when the form can be edited (static/js/none-below.js). The button only
+        fills answers in the page: every item is still posted, and checked, one by one."""
+        helper = super().helper
+        placed = set()
+        layout = []
+        items = {item.code for item in self.instrument.items}
+        for group, section in self.instrument.sections():
+            codes = [item.code for item in section]
+            # An item's "confirm this value" checkbox stays right after it.
+            names = [n for code in codes for n in (code, CONFIRM_PREFIX + code) if n in self.fields]
+            placed.update(names)
+            parts = [_laid_out(name, self.fields[name]) for name in names]
+            if group is None:
+                layout.extend(parts)
+                continue
+            fillable = [item.code for item in section if item.negative is not None]
+            if fillable and not all(self.fields[code].disabled for code in codes):
+                parts.insert(0, HTML(_none_below_button(group.code, fillable)))
+            layout.append(
+                Fieldset(
+                    format_html('<span class="h6">{}</span>', group.label),
+                    *parts,
+                    css_id=f"group-{group.code}",
+                    css_class="border rounded px-3 pt-2 mb-3 item-group",
+                )
+            )
+        # The groups stand where the items stood: after the visit date, before the version.
+        ordered = []
+        for name in self.fields:
+            if name in items and layout:
+                ordered.extend(layout)
+                layout = []
+            elif name not in placed:
+                ordered.append(_laid_out(name, self.fields[name]))
+        helper.layout = Layout(*ordered)
+        return helper
 
     def answers(self) -> dict:
         answers = {}
@@ -206,6 +249,24 @@ class InstrumentForm(VisitForm):
                 value = value == YES
             answers[item.code] = value
         return answers
+
+
+def _negative_attrs(item) -> dict:
+    if item.negative is None:
+        return {}
+    return {"data-negative": NO if item.type == BOOLEAN else str(item.negative)}
+
+
+def _none_below_button(group_code: str, codes: list[str]) -> str:
+    """Sets the group's unanswered items to their negative answer in the page. Rendered by
+    crispy as a template: the markup is built here, escaped, with no template syntax."""
+    return format_html(
+        '<button type="button" class="btn btn-sm btn-outline-secondary mb-2" '
+        'data-none-below="{}" data-items="{}">{}</button>',
+        group_code,
+        " ".join(codes),
+        _("None of the below"),
+    )
 
 
 def _decimal(label, max_digits, places, **kwargs) -> forms.DecimalField:

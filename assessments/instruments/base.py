@@ -40,6 +40,18 @@ class InstrumentValidationError(Exception):
 
 
 @dataclass(frozen=True)
+class Group:
+    """A heading under which the form shows some items (an organ system, a domain).
+
+    Layout only: a group never changes how an item is validated or scored, and every item is
+    still answered on its own (the form's "None of the below" fills a group's unanswered
+    items in the page; the server receives and stores one explicit answer per item)."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Item:
     code: str
     label: str
@@ -51,6 +63,7 @@ class Item:
     help: str = ""
     required: bool = True  # optional items may be left out (e.g. PHQ-9 question 10)
     scored: bool = True  # unscored items are recorded but never count towards the total
+    group: Group | None = None  # the heading the form shows the item under
 
     def __post_init__(self):
         # Definition mistakes fail at import time, not when a coordinator saves a form.
@@ -73,6 +86,16 @@ class Item:
         if self.type == CHOICE:
             return max(value for value, _label in self.choices)
         return self.max
+
+    @property
+    def negative(self) -> bool | int | None:
+        """The answer that says "nothing found" (absent, or a score of 0), if the item has
+        one: what a group's "None of the below" may fill in for it."""
+        if self.type == BOOLEAN:
+            return False
+        if self.type == CHOICE:
+            return 0 if any(value == 0 for value, _label in self.choices) else None
+        return 0 if self.min <= 0 <= self.max else None
 
     def points(self, value) -> int:
         """What a cleaned value adds to the total."""
@@ -213,6 +236,12 @@ class Instrument:
             raise ValueError(f"{self.code}: item codes must be unique")
         if ALL in codes:
             raise ValueError(f"{self.code}: {ALL!r} is reserved for cross-item errors")
+        groups: dict[str, Group] = {}
+        for item in self.items:
+            if item.group is not None and groups.setdefault(item.group.code, item.group) != (
+                item.group
+            ):
+                raise ValueError(f"{self.code}: two groups are coded {item.group.code!r}")
         for alert in self.item_alerts:
             if alert.item not in codes:
                 raise ValueError(f"{self.code}: alert {alert.code!r} names no item {alert.item!r}")
@@ -248,6 +277,24 @@ class Instrument:
     @property
     def item_codes(self) -> tuple[str, ...]:
         return tuple(item.code for item in self.items)
+
+    def sections(self) -> list[tuple[Group | None, tuple[Item, ...]]]:
+        """The items as the form shows them: each group in the order of its first item, its
+        items in their own order; a run of ungrouped items is a section of its own (None).
+        An instrument without groups is one ungrouped section."""
+        sections: list[tuple[Group | None, list[Item]]] = []
+        by_group: dict[str, list[Item]] = {}
+        for item in self.items:
+            if item.group is None:
+                if not sections or sections[-1][0] is not None:
+                    sections.append((None, []))
+                sections[-1][1].append(item)
+            elif item.group.code in by_group:
+                by_group[item.group.code].append(item)
+            else:
+                by_group[item.group.code] = [item]
+                sections.append((item.group, by_group[item.group.code]))
+        return [(group, tuple(items)) for group, items in sections]
 
     @property
     def theoretical_max(self) -> int:

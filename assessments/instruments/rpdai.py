@@ -18,54 +18,69 @@ translation (docs/TRANSLATION.md).
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .base import ALL, BOOLEAN, Instrument, Item
+from .base import ALL, BOOLEAN, Group, Instrument, Item
 
 RESPIRATORY = "RESPCH"
 RESPIRATORY_FAILURE = "RESPCHF"
 
 
-def _present(code: str, label, weight: int, help="") -> Item:
-    return Item(code, label, BOOLEAN, None, None, weight=weight, help=help)
+# The form shows the items by organ (the order of the items, and so of the exports, stays
+# the published table's): a group is layout only, see base.Group.
+GENERAL = Group("GENERAL", gettext_lazy("General"))
+JOINTS = Group("JOINTS", gettext_lazy("Joints and chest wall"))
+EARNOSE = Group("EARNOSE", gettext_lazy("Ears and nose"))
+EYES = Group("EYES", gettext_lazy("Eyes"))
+SKIN = Group("SKIN", gettext_lazy("Skin"))
+KIDNEYS = Group("KIDNEYS", gettext_lazy("Kidneys"))
+HEART = Group("HEART", gettext_lazy("Heart and vessels"))
+NERVES = Group("NERVES", gettext_lazy("Nervous system"))
+AIRWAYS = Group("AIRWAYS", gettext_lazy("Airways"))
+
+
+def _present(code: str, label, weight: int, group: Group, help="") -> Item:
+    return Item(code, label, BOOLEAN, None, None, weight=weight, help=help, group=group)
 
 
 ITEMS = (
-    _present("FEVER", gettext_lazy("Fever > 38 °C"), 2),
-    _present("ARTHR", gettext_lazy("Arthritis"), 1),
-    _present("MANUBR", gettext_lazy("Manubriosternal chondritis"), 3),
-    _present("STERNCL", gettext_lazy("Sternoclavicular chondritis"), 4),
-    _present("COSTOCH", gettext_lazy("Costochondritis"), 4),
-    _present("AURIC", gettext_lazy("Auricular chondritis (uni- or bilateral)"), 9),
-    _present("NASAL", gettext_lazy("Nasal chondritis"), 9),
-    _present("EPISCL", gettext_lazy("Episcleritis"), 5),
-    _present("SCLER", gettext_lazy("Scleritis"), 9),
-    _present("UVEITIS", gettext_lazy("Uveitis"), 9),
-    _present("CORNULC", gettext_lazy("Corneal ulcer"), 11),
-    _present("RETVASC", gettext_lazy("Retinal vasculitis"), 14),
-    _present("CRP", gettext_lazy("CRP > 20 mg/L"), 3),
-    _present("VESTIB", gettext_lazy("Vestibular dysfunction"), 12),
-    _present("PURPURA", gettext_lazy("Purpura"), 3),
-    _present("HAEMAT", gettext_lazy("Haematuria"), 4),
-    _present("PROTEIN", gettext_lazy("Proteinuria"), 6),
-    _present("RENFAIL", gettext_lazy("Renal failure"), 17),
-    _present("PERICARD", gettext_lazy("Pericarditis"), 9),
-    _present("VESSEL", gettext_lazy("Large or medium vessel involvement"), 16),
-    _present("MYOCARD", gettext_lazy("Myocarditis"), 17),
-    _present("VALVE", gettext_lazy("Acute aortic or mitral insufficiency"), 18),
-    _present("NEUROP", gettext_lazy("Motor or sensorimotor neuropathy"), 12),
-    _present("ENCEPH", gettext_lazy("Encephalitis"), 22),
+    _present("FEVER", gettext_lazy("Fever > 38 °C"), 2, GENERAL),
+    _present("ARTHR", gettext_lazy("Arthritis"), 1, JOINTS),
+    _present("MANUBR", gettext_lazy("Manubriosternal chondritis"), 3, JOINTS),
+    _present("STERNCL", gettext_lazy("Sternoclavicular chondritis"), 4, JOINTS),
+    _present("COSTOCH", gettext_lazy("Costochondritis"), 4, JOINTS),
+    _present("AURIC", gettext_lazy("Auricular chondritis (uni- or bilateral)"), 9, EARNOSE),
+    _present("NASAL", gettext_lazy("Nasal chondritis"), 9, EARNOSE),
+    _present("EPISCL", gettext_lazy("Episcleritis"), 5, EYES),
+    _present("SCLER", gettext_lazy("Scleritis"), 9, EYES),
+    _present("UVEITIS", gettext_lazy("Uveitis"), 9, EYES),
+    _present("CORNULC", gettext_lazy("Corneal ulcer"), 11, EYES),
+    _present("RETVASC", gettext_lazy("Retinal vasculitis"), 14, EYES),
+    _present("CRP", gettext_lazy("CRP > 20 mg/L"), 3, GENERAL),
+    _present("VESTIB", gettext_lazy("Vestibular dysfunction"), 12, EARNOSE),
+    _present("PURPURA", gettext_lazy("Purpura"), 3, SKIN),
+    _present("HAEMAT", gettext_lazy("Haematuria"), 4, KIDNEYS),
+    _present("PROTEIN", gettext_lazy("Proteinuria"), 6, KIDNEYS),
+    _present("RENFAIL", gettext_lazy("Renal failure"), 17, KIDNEYS),
+    _present("PERICARD", gettext_lazy("Pericarditis"), 9, HEART),
+    _present("VESSEL", gettext_lazy("Large or medium vessel involvement"), 16, HEART),
+    _present("MYOCARD", gettext_lazy("Myocarditis"), 17, HEART),
+    _present("VALVE", gettext_lazy("Acute aortic or mitral insufficiency"), 18, HEART),
+    _present("NEUROP", gettext_lazy("Motor or sensorimotor neuropathy"), 12, NERVES),
+    _present("ENCEPH", gettext_lazy("Encephalitis"), 22, NERVES),
     _present(
         RESPIRATORY,
         gettext_lazy("Respiratory chondritis without acute respiratory failure"),
         14,
+        AIRWAYS,
         help=gettext_lazy("Choose this or the item with respiratory failure, never both."),
     ),
     _present(
         RESPIRATORY_FAILURE,
         gettext_lazy("Respiratory chondritis with acute respiratory failure"),
         24,
+        AIRWAYS,
         help=gettext_lazy("Choose this or the item without respiratory failure, never both."),
     ),
-    _present("DEAFNESS", gettext_lazy("Sensorineural deafness"), 8),
+    _present("DEAFNESS", gettext_lazy("Sensorineural deafness"), 8, EARNOSE),
 )
 
 

@@ -16,12 +16,50 @@ guideline scores with SLEDAI-2K); the definitions are the project's translation
 
 from django.utils.translation import gettext_lazy
 
-from .base import BOOLEAN, Instrument, Item
+from .base import BOOLEAN, Group, Instrument, Item
+
+# The form shows the descriptors under their organ systems, as the published form does.
+CNS = Group("CNS", gettext_lazy("Central nervous system"))
+VASCULAR = Group("VASCULAR", gettext_lazy("Vascular"))
+MUSCULO = Group("MUSCULO", gettext_lazy("Musculoskeletal"))
+RENAL = Group("RENAL", gettext_lazy("Renal"))
+MUCOCUT = Group("MUCOCUT", gettext_lazy("Mucocutaneous"))
+SEROSAL = Group("SEROSAL", gettext_lazy("Serosal"))
+IMMUNO = Group("IMMUNO", gettext_lazy("Immunological"))
+CONSTIT = Group("CONSTIT", gettext_lazy("Constitutional"))
+HAEM = Group("HAEM", gettext_lazy("Haematological"))
 
 
 def _present(code: str, label, weight: int, help) -> Item:
-    return Item(code, label, BOOLEAN, None, None, weight=weight, help=help)
+    return Item(code, label, BOOLEAN, None, None, weight=weight, help=help, group=_GROUP_OF[code])
 
+
+_GROUP_OF = {
+    "SEIZURE": CNS,
+    "PSYCHOS": CNS,
+    "OBS": CNS,
+    "VISUAL": CNS,
+    "CRANNERV": CNS,
+    "HEADACHE": CNS,
+    "CVA": CNS,
+    "VASCUL": VASCULAR,
+    "ARTHR": MUSCULO,
+    "MYOSITIS": MUSCULO,
+    "CASTS": RENAL,
+    "HAEMAT": RENAL,
+    "PROTEIN": RENAL,
+    "PYURIA": RENAL,
+    "RASH": MUCOCUT,
+    "ALOPECIA": MUCOCUT,
+    "MUCULC": MUCOCUT,
+    "PLEURISY": SEROSAL,
+    "PERICARD": SEROSAL,
+    "LOWCOMPL": IMMUNO,
+    "DNABIND": IMMUNO,
+    "FEVER": CONSTIT,
+    "THROMBO": HAEM,
+    "LEUKOPEN": HAEM,
+}
 
 ITEMS = (
     _present(
