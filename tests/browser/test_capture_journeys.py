@@ -1,4 +1,5 @@
-"""Journeys 2 and 4: a W4 visit entered in full, and what the forms do with bad input."""
+"""Journeys 2 and 4: a W4 visit entered in full (the protocol-defined VITALS among its forms),
+and what the forms do with bad input."""
 
 from datetime import timedelta
 
@@ -31,7 +32,7 @@ def rpdai_answers(**present) -> dict:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_a_w4_visit_with_rpdai_treg_steroid_and_doses(journey, lang, enrolled):
+def test_a_w4_visit_with_rpdai_treg_steroid_vitals_and_doses(journey, lang, enrolled):
     p, cora_user = enrolled
     w4 = p.visits.get(code="W4").target_date.isoformat()
     cora = journey.open(cora_user)
@@ -43,9 +44,19 @@ def test_a_w4_visit_with_rpdai_treg_steroid_and_doses(journey, lang, enrolled):
     visit.open_form("TREG").save("treg-saved", visit_date=w4, **treg(treg_pct="7"))
     assert visit.form_status("TREG") == "entered"
     visit.open_form("STEROID").save(
-        "steroid-saved", visit_date=w4, drug="prednisone", mg_per_day="15", weight_kg="64"
+        "steroid-saved", visit_date=w4, drug="prednisone", mg_per_day="15", weight_kg="70"
     )
     assert visit.form_status("STEROID") == "entered"
+    # VITALS, a form the protocol file defines: the server calculates the BMI from weight
+    # and height (70 kg, 175 cm: 70 / 1.75² = 22.86), shown once saved.
+    visit.open_form("VITALS").save(
+        "vitals-saved", visit_date=w4, WEIGHT="70", HEIGHT="175", SYSBP="120", DIABP="80"
+    )
+    assert visit.form_status("VITALS") == "entered"
+    visit.open_form("VITALS")
+    assert cora.page.locator("#derived td").inner_text().split() == ["22.9", "kg/m2"]
+    assert cora.value("WEIGHT") == "70.0" and cora.value("HEIGHT") == "175.0"
+    cora.goto(visit.path, "visit-W4-after-vitals")
 
     first_dose = p.doses.live().order_by("date").first()
     DosePage(cora, p.pk, first_dose.pk).open().save(
