@@ -393,8 +393,15 @@ class FormPage:
         return self
 
     def save(self, step: str, **values) -> Tab:
+        """Press Save (a form with repeating rows has an "Add a row" button before it)."""
         self.tab.fill(**values)
-        return self.tab.submit(step, form=self.tab.page.locator("#capture-form"))
+        save = 'button[type="submit"]:not([name="add_row"])'
+        return self.tab.submit(step, save, form=self.tab.page.locator("#capture-form"))
+
+    def add_row(self, group: str, step: str) -> Tab:
+        """Press a repeating group's "Add a row": the page comes back with one more row."""
+        button = f'button[name="add_row"][value="{group}"]'
+        return self.tab.submit(step, button, form=self.tab.page.locator("#capture-form"))
 
     def saved(self) -> bool:
         """The save went through: the browser left the form for the visit page."""

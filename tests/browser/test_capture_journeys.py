@@ -1,5 +1,5 @@
 """Journeys 2 and 4: a W4 visit entered in full (the protocol-defined VITALS among its forms),
-and what the forms do with bad input."""
+what the forms do with bad input, and CONMED's repeating rows."""
 
 from datetime import timedelta
 
@@ -120,3 +120,62 @@ def test_bad_input_soft_checks_and_a_stale_save(journey, lang, enrolled):
     ivy.goto(f"/audit/assessments.steroiddose/{saved.pk}/", "steroid-audit-trail")
     trail = ivy.history[-1].text
     assert "Transcription" in trail and "cora" in trail
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_concomitant_medications_branch_and_repeat(journey, lang, enrolled):
+    """CONMED, a protocol form with repeating rows: the stop date is asked only of a drug no
+    longer taken (form-branching.js), "Add a row" keeps what was typed, and the prednisone
+    equivalent is summed over the drugs still taken."""
+    p, cora_user = enrolled
+    cora = journey.open(cora_user)
+    started = (p.baseline_date - timedelta(days=90)).isoformat()
+    stopped = (p.baseline_date - timedelta(days=10)).isoformat()
+    conmed = FormPage(cora, p.pk, "W0", "CONMED").open()
+    stop_date = cora.page.locator('[id="div_id_CM.1.CMENDTC"]')
+    assert stop_date.is_hidden()
+    cora.fill(
+        **{
+            "visit_date": p.baseline_date.isoformat(),
+            "CM.1.CMTRT": "Prednisone",
+            "CM.1.CMDOSE": "20",
+            "CM.1.CMDOSU": "mg",
+            "CM.1.CMROUTE": "PO",
+            "CM.1.CMFREQ": "QD",
+            "CM.1.CMSTDTC": started,
+            "CM.1.CMGC": "prednisone",
+        }
+    )
+    cora.fill(**{"CM.1.CMONGO": "Y"})
+    assert stop_date.is_hidden()
+    cora.fill(**{"CM.1.CMONGO": "N"})
+    assert stop_date.is_visible()
+    cora.fill(**{"CM.1.CMENDTC": stopped})
+
+    conmed.add_row("CM", "conmed-row-added")
+    assert not conmed.saved()
+    assert cora.value("CM.1.CMTRT") == "Prednisone" and cora.value("CM.1.CMENDTC") == stopped
+    assert stop_date.is_visible()  # the branching holds on the page the server sent back
+    assert cora.page.locator('[id="div_id_CM.2.CMENDTC"]').is_hidden()
+    conmed.save(
+        "conmed-saved",
+        **{
+            "CM.2.CMTRT": "Methylprednisolone",
+            "CM.2.CMDOSE": "4",
+            "CM.2.CMDOSU": "mg",
+            "CM.2.CMROUTE": "PO",
+            "CM.2.CMFREQ": "BID",
+            "CM.2.CMSTDTC": started,
+            "CM.2.CMONGO": "Y",
+            "CM.2.CMGC": "methylprednisolone",
+        },
+    )
+    assert conmed.saved()
+    assert VisitPage(cora, p.pk, "W0").form_status("CONMED") == "entered"
+    conmed.open("conmed-reopened")
+    derived = cora.page.eval_on_selector_all(
+        "#derived td", "cells => cells.map(c => c.innerText.trim())"
+    )
+    # The total, then each row's: the stopped prednisone counts for nothing, 4 mg of
+    # methylprednisolone twice a day for 4 × 1.25 × 2 = 10 mg/day of prednisone.
+    assert [cell.split()[0] for cell in derived] == ["10.00", "0.00", "10.00"]
