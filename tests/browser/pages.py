@@ -267,6 +267,12 @@ class WorkList:
         """The section's row that links to `href`."""
         return self.section(key).locator(f'tbody tr:has(a[href="{href}"])')
 
+    def see_all(self, key: str) -> Tab:
+        """Follow the section's link to its whole list (filtered by site or day)."""
+        with self.tab.page.expect_navigation():
+            self.section(key).locator(f'a[href="/work/{key}/"]').click()
+        return self.tab.seen(f"work-{key}")
+
     def follow(self, key: str, href: str, step: str) -> Tab:
         with self.tab.page.expect_navigation():
             self.row(key, href).locator(f'a[href="{href}"]').first.click()

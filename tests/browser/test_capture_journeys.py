@@ -104,6 +104,16 @@ def test_bad_input_soft_checks_and_a_stale_save(journey, lang, enrolled):
     assert steroid.saved()
     assert SteroidDose.objects.get(scheduled_visit__code="W4").mg_per_day == 300
 
+    # So is an unusual value on a form the protocol file defines (VITALS' soft range).
+    vitals = FormPage(cora, p.pk, "W4", "VITALS").open()
+    vitals.save(
+        "vitals-soft-check", visit_date=w4.isoformat(), WEIGHT="160", SYSBP="120", DIABP="80"
+    )
+    assert vitals.asks_to_confirm() == ["confirm_WEIGHT"] and not vitals.saved()
+    assert cora.value("WEIGHT") == "160"
+    vitals.save("vitals-confirmed", confirm_WEIGHT=True)
+    assert vitals.saved()
+
     # Two people open the saved form; the later save is refused and shows the conflict,
     # keeping what its author typed.
     ivy = journey.open(staff(p.study, "ivy", Role.INVESTIGATOR))

@@ -55,6 +55,12 @@ def test_a_serious_adverse_event_is_reviewed_and_signed(journey, lang, transacti
     countdown = row.locator("td.deadline .badge")
     assert "text-bg-warning" in countdown.get_attribute("class")  # due, not yet overdue
     assert countdown.inner_text().strip()
+    # Its whole list (to filter by site or day) shows the same deadline.
+    work.see_all("adverse-events-to-review")
+    assert ivy.page.url.endswith("/work/adverse-events-to-review/")
+    listed = ivy.page.locator(f'main tbody tr:has(a[href="{detail}"]) td.deadline time')
+    assert listed.get_attribute("datetime") == deadline.isoformat()
+    work.open("work-list-again")
     work.follow("adverse-events-to-review", detail, "ae-to-review")
     review = AdverseEventPages(ivy)
     review.sign("not-my-password")
