@@ -241,6 +241,44 @@ class LoginPage:
         assert not tab.page.url.endswith("/accounts/login/"), f"{username} was not logged in"
 
 
+class WorkList:
+    """The home page's work lists: a section per kind of work for each of the user's roles
+    (trials.worklist), each row linking to the page where the work is done."""
+
+    def __init__(self, tab: Tab):
+        self.tab = tab
+
+    def open(self, step="work-list") -> WorkList:
+        self.tab.goto("/", step)
+        return self
+
+    def section(self, key: str):
+        return self.tab.page.locator(f'main section.worklist-section[data-section="{key}"]')
+
+    def count(self, key: str) -> int:
+        return int(self.section(key).get_attribute("data-count"))
+
+    def nav_count(self) -> int | None:
+        """The navigation's badge: the number of things to do the home page counted."""
+        badge = self.tab.page.locator("#nav-work [data-work]")
+        return int(badge.get_attribute("data-work")) if badge.count() else None
+
+    def row(self, key: str, href: str):
+        """The section's row that links to `href`."""
+        return self.section(key).locator(f'tbody tr:has(a[href="{href}"])')
+
+    def see_all(self, key: str) -> Tab:
+        """Follow the section's link to its whole list (filtered by site or day)."""
+        with self.tab.page.expect_navigation():
+            self.section(key).locator(f'a[href="/work/{key}/"]').click()
+        return self.tab.seen(f"work-{key}")
+
+    def follow(self, key: str, href: str, step: str) -> Tab:
+        with self.tab.page.expect_navigation():
+            self.row(key, href).locator(f'a[href="{href}"]').first.click()
+        return self.tab.seen(step)
+
+
 class ScreeningLog:
     """The study's screening log and its new-screening form (patients)."""
 
@@ -361,8 +399,15 @@ class FormPage:
         return self
 
     def save(self, step: str, **values) -> Tab:
+        """Press Save (a form with repeating rows has an "Add a row" button before it)."""
         self.tab.fill(**values)
-        return self.tab.submit(step, form=self.tab.page.locator("#capture-form"))
+        save = 'button[type="submit"]:not([name="add_row"])'
+        return self.tab.submit(step, save, form=self.tab.page.locator("#capture-form"))
+
+    def add_row(self, group: str, step: str) -> Tab:
+        """Press a repeating group's "Add a row": the page comes back with one more row."""
+        button = f'button[name="add_row"][value="{group}"]'
+        return self.tab.submit(step, button, form=self.tab.page.locator("#capture-form"))
 
     def saved(self) -> bool:
         """The save went through: the browser left the form for the visit page."""

@@ -1,4 +1,5 @@
-"""Journeys 2 and 4: a W4 visit entered in full, and what the forms do with bad input."""
+"""Journeys 2 and 4: a W4 visit entered in full (the protocol-defined VITALS among its forms),
+what the forms do with bad input, and CONMED's repeating rows."""
 
 from datetime import timedelta
 
@@ -31,7 +32,7 @@ def rpdai_answers(**present) -> dict:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_a_w4_visit_with_rpdai_treg_steroid_and_doses(journey, lang, enrolled):
+def test_a_w4_visit_with_rpdai_treg_steroid_vitals_and_doses(journey, lang, enrolled):
     p, cora_user = enrolled
     w4 = p.visits.get(code="W4").target_date.isoformat()
     cora = journey.open(cora_user)
@@ -43,9 +44,19 @@ def test_a_w4_visit_with_rpdai_treg_steroid_and_doses(journey, lang, enrolled):
     visit.open_form("TREG").save("treg-saved", visit_date=w4, **treg(treg_pct="7"))
     assert visit.form_status("TREG") == "entered"
     visit.open_form("STEROID").save(
-        "steroid-saved", visit_date=w4, drug="prednisone", mg_per_day="15", weight_kg="64"
+        "steroid-saved", visit_date=w4, drug="prednisone", mg_per_day="15", weight_kg="70"
     )
     assert visit.form_status("STEROID") == "entered"
+    # VITALS, a form the protocol file defines: the server calculates the BMI from weight
+    # and height (70 kg, 175 cm: 70 / 1.75² = 22.86), shown once saved.
+    visit.open_form("VITALS").save(
+        "vitals-saved", visit_date=w4, WEIGHT="70", HEIGHT="175", SYSBP="120", DIABP="80"
+    )
+    assert visit.form_status("VITALS") == "entered"
+    visit.open_form("VITALS")
+    assert cora.page.locator("#derived td").inner_text().split() == ["22.9", "kg/m2"]
+    assert cora.value("WEIGHT") == "70.0" and cora.value("HEIGHT") == "175.0"
+    cora.goto(visit.path, "visit-W4-after-vitals")
 
     first_dose = p.doses.live().order_by("date").first()
     DosePage(cora, p.pk, first_dose.pk).open().save(
@@ -93,6 +104,16 @@ def test_bad_input_soft_checks_and_a_stale_save(journey, lang, enrolled):
     assert steroid.saved()
     assert SteroidDose.objects.get(scheduled_visit__code="W4").mg_per_day == 300
 
+    # So is an unusual value on a form the protocol file defines (VITALS' soft range).
+    vitals = FormPage(cora, p.pk, "W4", "VITALS").open()
+    vitals.save(
+        "vitals-soft-check", visit_date=w4.isoformat(), WEIGHT="160", SYSBP="120", DIABP="80"
+    )
+    assert vitals.asks_to_confirm() == ["confirm_WEIGHT"] and not vitals.saved()
+    assert cora.value("WEIGHT") == "160"
+    vitals.save("vitals-confirmed", confirm_WEIGHT=True)
+    assert vitals.saved()
+
     # Two people open the saved form; the later save is refused and shows the conflict,
     # keeping what its author typed.
     ivy = journey.open(staff(p.study, "ivy", Role.INVESTIGATOR))
@@ -109,3 +130,62 @@ def test_bad_input_soft_checks_and_a_stale_save(journey, lang, enrolled):
     ivy.goto(f"/audit/assessments.steroiddose/{saved.pk}/", "steroid-audit-trail")
     trail = ivy.history[-1].text
     assert "Transcription" in trail and "cora" in trail
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_concomitant_medications_branch_and_repeat(journey, lang, enrolled):
+    """CONMED, a protocol form with repeating rows: the stop date is asked only of a drug no
+    longer taken (form-branching.js), "Add a row" keeps what was typed, and the prednisone
+    equivalent is summed over the drugs still taken."""
+    p, cora_user = enrolled
+    cora = journey.open(cora_user)
+    started = (p.baseline_date - timedelta(days=90)).isoformat()
+    stopped = (p.baseline_date - timedelta(days=10)).isoformat()
+    conmed = FormPage(cora, p.pk, "W0", "CONMED").open()
+    stop_date = cora.page.locator('[id="div_id_CM.1.CMENDTC"]')
+    assert stop_date.is_hidden()
+    cora.fill(
+        **{
+            "visit_date": p.baseline_date.isoformat(),
+            "CM.1.CMTRT": "Prednisone",
+            "CM.1.CMDOSE": "20",
+            "CM.1.CMDOSU": "mg",
+            "CM.1.CMROUTE": "PO",
+            "CM.1.CMFREQ": "QD",
+            "CM.1.CMSTDTC": started,
+            "CM.1.CMGC": "prednisone",
+        }
+    )
+    cora.fill(**{"CM.1.CMONGO": "Y"})
+    assert stop_date.is_hidden()
+    cora.fill(**{"CM.1.CMONGO": "N"})
+    assert stop_date.is_visible()
+    cora.fill(**{"CM.1.CMENDTC": stopped})
+
+    conmed.add_row("CM", "conmed-row-added")
+    assert not conmed.saved()
+    assert cora.value("CM.1.CMTRT") == "Prednisone" and cora.value("CM.1.CMENDTC") == stopped
+    assert stop_date.is_visible()  # the branching holds on the page the server sent back
+    assert cora.page.locator('[id="div_id_CM.2.CMENDTC"]').is_hidden()
+    conmed.save(
+        "conmed-saved",
+        **{
+            "CM.2.CMTRT": "Methylprednisolone",
+            "CM.2.CMDOSE": "4",
+            "CM.2.CMDOSU": "mg",
+            "CM.2.CMROUTE": "PO",
+            "CM.2.CMFREQ": "BID",
+            "CM.2.CMSTDTC": started,
+            "CM.2.CMONGO": "Y",
+            "CM.2.CMGC": "methylprednisolone",
+        },
+    )
+    assert conmed.saved()
+    assert VisitPage(cora, p.pk, "W0").form_status("CONMED") == "entered"
+    conmed.open("conmed-reopened")
+    derived = cora.page.eval_on_selector_all(
+        "#derived td", "cells => cells.map(c => c.innerText.trim())"
+    )
+    # The total, then each row's: the stopped prednisone counts for nothing, 4 mg of
+    # methylprednisolone twice a day for 4 × 1.25 × 2 = 10 mg/day of prednisone.
+    assert [cell.split()[0] for cell in derived] == ["10.00", "0.00", "10.00"]

@@ -1,9 +1,16 @@
-"""Journey 1: screen, answer eligibility, the investigator signs, enrol, see the calendar."""
+"""Journey 1: screen, answer eligibility, the investigator signs from their work list, enrol,
+see the calendar."""
 
 import pytest
 
 from patients.models import Participant
-from tests.browser.pages import EligibilityPage, EnrolPage, ParticipantPage, ScreeningLog
+from tests.browser.pages import (
+    EligibilityPage,
+    EnrolPage,
+    ParticipantPage,
+    ScreeningLog,
+    WorkList,
+)
 from tests.factories import PASSWORD
 from tests.patients.journey_helpers import RP_YES, rp_study, staff
 from trials.models import Role
@@ -25,10 +32,17 @@ def test_screen_confirm_enrol_and_the_dose_calendar(journey, lang):
     eligibility.answer("2026-01-02", RP_YES)
     assert eligibility.is_eligible() and not eligibility.is_signed()
 
+    # The investigator finds the verdict to sign in their work list, not by its address.
     ines = journey.open(staff(study, "ines", Role.INVESTIGATOR))
-    confirm = EligibilityPage(ines, participant.pk).open("eligibility-to-confirm")
+    work = WorkList(ines).open()
+    confirm = EligibilityPage(ines, participant.pk)
+    assert work.count("eligibility-to-confirm") == 1 and work.nav_count() == 1
+    work.follow("eligibility-to-confirm", confirm.path, "eligibility-to-confirm")
+    assert ines.page.url.endswith(confirm.path) and not confirm.is_signed()
     confirm.sign(PASSWORD)
     assert confirm.is_signed()
+    work.open("work-list-after-signing")
+    assert work.count("eligibility-to-confirm") == 0 and work.nav_count() == 0
 
     EnrolPage(carla, participant.pk).enrol(consent_date="2026-01-02", baseline_date="2026-01-05")
     page = ParticipantPage(carla, participant.pk)
