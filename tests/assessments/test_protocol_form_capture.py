@@ -111,6 +111,18 @@ def test_a_repeating_group_shows_its_rows_and_adds_one_without_saving(cast, clie
     assert not FormRecord.objects.exists()
 
 
+def test_enter_in_a_field_of_a_form_with_rows_saves_rather_than_adds_a_row(cast, client_for):
+    """A browser submits a form on Enter with its first submit button (HTML's implicit
+    submission): that must be Save, not a group's "Add a row"."""
+    p = participant()
+    html = client_for(cast.cora).get(form_url(p, "CONMED")).content.decode()
+    form = html[html.index('id="capture-form"') :]
+    first_submit = re.search(
+        r"<button[^>]*type=\"submit\"[^>]*>|<input[^>]*type=\"submit\"[^>]*>", form
+    )
+    assert first_submit is not None and "add_row" not in first_submit.group(0)
+
+
 # -- entered through the API ----------------------------------------------------------------
 
 

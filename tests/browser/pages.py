@@ -401,7 +401,7 @@ class FormPage:
     def save(self, step: str, **values) -> Tab:
         """Press Save (a form with repeating rows has an "Add a row" button before it)."""
         self.tab.fill(**values)
-        save = 'button[type="submit"]:not([name="add_row"])'
+        save = 'button[type="submit"]:not([name="add_row"]):not(.visually-hidden)'
         return self.tab.submit(step, save, form=self.tab.page.locator("#capture-form"))
 
     def add_row(self, group: str, step: str) -> Tab:
