@@ -55,6 +55,36 @@ def dosing_blocks(phase) -> list[tuple[int, int]]:
     ]
 
 
+def cycle_schedule(phases) -> tuple[tuple[int, ...], int] | None:
+    """The first study days of the protocol's cycles and a cycle's length in days, for
+    visits scheduled by cycle (`cycle: K, day: D`), or None when no phase runs in cycles.
+
+    Raises ValueError, naming each schedule, when phases in cycles disagree (arms' phases
+    with the same weeks and cycles agree: they share one schedule).
+    """
+    schedules = list(
+        dict.fromkeys(
+            (
+                tuple(first for first, _ in dosing_blocks(phase)),
+                7 * (phase.cycles.dosing_weeks + phase.cycles.rest_weeks),
+            )
+            for phase in phases
+            if phase.cycles is not None
+        )
+    )
+    if len(schedules) > 1:
+        raise ValueError(
+            "cycles starting "
+            + " and ".join("on days " + ", ".join(map(str, starts)) for starts, _ in schedules)
+        )
+    return schedules[0] if schedules else None
+
+
+def cycle_study_day(schedule: tuple[tuple[int, ...], int], cycle: int, day: int) -> int:
+    """Study day of day `day` (1 = the cycle's first day) of cycle `cycle` (from 1)."""
+    return schedule[0][cycle - 1] + day - 1
+
+
 def _block_days(phase, start: int, end: int, baseline: date | None) -> list[int]:
     if phase.every_days is not None:
         return list(range(start, end + 1, phase.every_days))

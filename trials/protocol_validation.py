@@ -642,12 +642,19 @@ def refuse_inconsistent_visit_days(r: NodeReader, entries: list) -> None:
     """
     first: dict[int, tuple[str, int]] = {}
     last: tuple[str, int] | None = None
-    for _, item, path in entries:
-        # Read from the nodes, so that a visit refused for another reason is still placed.
+    for spec, item, path in entries:
+        # Read from the nodes, so that a visit refused for another reason is still placed;
+        # a visit by cycle (`cycle: K, day: D`) is placed only once resolved to a study day.
         node, code_node = value_node(item, "day"), value_node(item, "code")
         if node is None or node.tag != _INT or code_node is None:
             continue
-        day, code = r._scalars.construct_object(node), str(code_node.value)
+        if value_node(item, "cycle") is not None:
+            if spec is None:
+                continue
+            day = spec.day
+        else:
+            day = r._scalars.construct_object(node)
+        code = str(code_node.value)
         if day in first:
             first_code, first_line = first[day]
             message = f"day {day} is already the day of visit '{first_code}' (line {first_line})"

@@ -177,6 +177,7 @@ def visit_spec(visit: VisitDefinition) -> VisitSpec:
         window=(visit.window_minus, visit.window_plus),
         forms=tuple(visit.forms),
         screening=visit.is_screening,
+        cycle=visit.cycle,
     )
 
 
@@ -325,6 +326,7 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
             window_plus=v.window[1],
             forms=list(v.forms),
             is_screening=v.screening,
+            cycle=v.cycle,
         )
         for i, v in enumerate(spec.visits)
     )

@@ -415,6 +415,14 @@ class VisitDefinition(VersionPart):
         default=False,
         help_text=_("Screening visits, and only they, come before study day 1."),
     )
+    #: The dosing cycle the protocol file scheduled the visit in (`cycle: K, day: D`), kept
+    #: so the export writes the visit back as written; `study_day` is already resolved.
+    cycle = models.PositiveSmallIntegerField(
+        _("cycle"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the protocol file gives the visit's day within a dosing cycle."),
+    )
 
     objects = PartQuerySet.as_manager()
 
