@@ -22,7 +22,7 @@ from functools import partial
 import yaml
 from yaml.nodes import Node, SequenceNode
 
-from trials.dosing import BODY_SIZE_BASES, cycle_schedule, cycle_study_day
+from trials.dosing import BODY_SIZE_BASES, RESIZE_RULES, cycle_schedule, cycle_study_day
 from trials.forms.codes import BODY_HEIGHT, BODY_WEIGHT, FORM_CODES, VITALS
 from trials.forms.expressions import ItemType
 from trials.forms.protocol_section import read_form
@@ -170,8 +170,9 @@ class PhaseSpec:
     phase's first day) or `every_weeks` (every N weeks); `cycles` repeats it in cycles of
     dosing and rest. `dose` is per administration, in `unit` (e.g. MIU), by `route` (e.g.
     SC); with `per` (`kg` or `m2`) it is per kg of weight or m² of body-surface area,
-    rounded to `round_to`. `arm` names the arm the phase is for; without it the phase is
-    every arm's.
+    rounded to `round_to`, and sized from the baseline's weight and height, or with
+    `resize` = `each_cycle` each cycle from those at the cycle's first visit. `arm` names the
+    arm the phase is for; without it the phase is every arm's.
     """
 
     name: str
@@ -188,6 +189,7 @@ class PhaseSpec:
     every_days: int | None = None
     every_weeks: int | None = None
     cycles: CycleSpec | None = None
+    resize: str | None = None
 
     def applies_to(self, arm: str | None) -> bool:
         """Whether a participant allocated to `arm` follows this phase."""
@@ -401,7 +403,7 @@ def _phase(
         node,
         path,
         ("name", "weeks", "dose", "unit", "route"),
-        ("arm", "per", "round_to", *DOSING_PATTERNS, "cycles"),
+        ("arm", "per", "round_to", *DOSING_PATTERNS, "cycles", "resize"),
     )
     if f is None:
         return None
@@ -433,6 +435,7 @@ def _phase(
         every_days=f.get("every_days", r.integer, minimum=1),
         every_weeks=f.get("every_weeks", r.integer, minimum=1),
         cycles=cycles,
+        resize=f.get("resize", r.choice, choices=RESIZE_RULES, what="resize rule"),
     )
     return _built(r, before, spec)
 
@@ -734,16 +737,23 @@ def _entry(spec) -> _FlowMap:
 
 
 def _visit_entry(visit: VisitSpec, cycles) -> _FlowMap:
-    """A visit as written: by study day, or `cycle: K, day: D` (day D of cycle K)."""
+    """A visit as written: by study day, or `cycle: K, day: D` (day D of cycle K).
+
+    A visit whose study day no longer lies in its cycle (its day or the dosing edited in
+    the admin of a draft) is written by study day, so the file still reads back."""
     entry = _entry(visit)
-    if visit.cycle is None:
+    entry.pop("cycle", None)
+    if visit.cycle is None or cycles is None or visit.cycle > len(cycles[0]):
+        return entry
+    day = visit.day - cycles[0][visit.cycle - 1] + 1
+    if not 1 <= day <= cycles[1]:
         return entry
     written = _FlowMap()
     for key, value in entry.items():
         if key == "day":
             written["cycle"] = visit.cycle
-            written["day"] = visit.day - cycles[0][visit.cycle - 1] + 1
-        elif key != "cycle":
+            written["day"] = day
+        else:
             written[key] = value
     return written
 
@@ -782,7 +792,12 @@ def dump_protocol(spec: ProtocolSpec) -> str:
     document["dosing"]["phases"] = [_entry(phase) for phase in spec.dosing.phases]
     if spec.forms:
         document["forms"] = [_form_document(form) for form in spec.forms]
-    cycles = cycle_schedule(spec.dosing.phases) if any(v.cycle for v in spec.visits) else None
+    cycles = None
+    if any(visit.cycle for visit in spec.visits):
+        try:
+            cycles = cycle_schedule(spec.dosing.phases)
+        except ValueError:  # a draft edited in the admin: its visits are written by day
+            cycles = None
     document["visits"] = [_visit_entry(visit, cycles) for visit in spec.visits]
     document["reminders"] = [_entry(reminder) for reminder in spec.reminders]
     return _dump(document)

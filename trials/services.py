@@ -161,6 +161,7 @@ def phase_spec(phase: DosingPhase) -> PhaseSpec:
         every_days=phase.every_days,
         every_weeks=phase.every_weeks,
         cycles=cycles,
+        resize=phase.resize or None,
     )
 
 
@@ -312,6 +313,7 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
             cycle_count=p.cycles.count if p.cycles else None,
             cycle_dosing_weeks=p.cycles.dosing_weeks if p.cycles else None,
             cycle_rest_weeks=p.cycles.rest_weeks if p.cycles else None,
+            resize=p.resize or "",
         )
         for i, p in enumerate(spec.dosing.phases)
     )

@@ -4,6 +4,7 @@ The file is resolved to study days when read, so the calendar, reminders and eve
 downstream see plain study days; the export writes the visit back as it was written.
 """
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -130,4 +131,22 @@ def test_cycle_visits_out_of_day_order_are_refused():
             "visits[3].day",
             "day 40 comes after visit 'W8' on day 57: list visits in the order of their days",
         )
+    ]
+
+
+def test_a_visit_moved_out_of_its_cycle_in_a_draft_is_written_by_study_day():
+    """A draft's visit day edited in the admin may leave its cycle: the export still reads."""
+    spec = parse_protocol(SLE)
+    moved = replace(
+        spec, visits=(*spec.visits[:2], replace(spec.visits[2], day=50), spec.visits[3])
+    )
+
+    exported = dump_protocol(moved)
+
+    assert "{code: W8, name: Week 8, day: 50," in exported
+    assert [(v.day, v.cycle) for v in parse_protocol(exported).visits] == [
+        (1, 1),
+        (29, 2),
+        (50, None),
+        (85, None),
     ]

@@ -85,7 +85,8 @@ def criteria(draw):
 @st.composite
 def dosing(draw):
     """Phases in consecutive, non-overlapping week ranges (with gaps), named uniquely, each
-    with one dosing pattern, some in cycles, some dosed by body size."""
+    with one dosing pattern, some in cycles, some dosed by body size (re-sized each cycle
+    or not)."""
     names = draw(st.lists(texts, min_size=1, max_size=4, unique=True))
     phases, week = [], 1
     for name in names:
@@ -113,6 +114,8 @@ def dosing(draw):
         if draw(st.booleans()):
             schedule["per"] = draw(st.sampled_from(BODY_SIZE_BASES))
             schedule["round_to"] = draw(positive_decimals)
+            if "cycles" in schedule and draw(st.booleans()):
+                schedule["resize"] = "each_cycle"
         week = end + 1
         phases.append(
             PhaseSpec(
