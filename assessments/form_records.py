@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from audit.tracking import acting
 from patients.models import DoseStatus
 from patients.services import apply_body_size
+from trials import dosing
 from trials.forms.codes import BODY_HEIGHT, BODY_WEIGHT, VITALS
+from trials.services import phase_specs
 
 from . import instruments, selectors
 from .derivations import (
@@ -246,12 +248,11 @@ def save_protocol_form(participant, visit, code, values, existing, user, reason)
 
 
 def _size_doses(participant, visit, record: FormRecord, *, user) -> None:
-    """The baseline visit's weight and height set the planned amount of the participant's
-    doses by body size (the protocol file makes sure they are collected there), in the same
-    transaction as the record: a weight giving no deliverable dose refuses the whole save,
-    with the message on the item."""
+    """The weight and height recorded at `visit` set the planned amount of the doses by body
+    size they size (`_sized_by`), in the same transaction as the record: a weight giving no
+    deliverable dose refuses the whole save, with the message on the item."""
     base = selectors.baseline_visit(participant)
-    if base is None or base.pk != visit.pk:
+    if base is None or visit.study_day < base.study_day:
         return
     if not participant.doses.filter(status=DoseStatus.PLANNED).exclude(dose_per="").exists():
         return
@@ -259,16 +260,56 @@ def _size_doses(participant, visit, record: FormRecord, *, user) -> None:
     if weight is None:
         return
     try:
-        apply_body_size(
-            participant=participant,
-            weight_kg=Decimal(weight),
-            height_cm=None if height is None else Decimal(height),
-            user=user,
-            # Audit reasons are stored data, written in English whatever the page's language.
-            reason=f"Dose by body size from {VITALS} at {visit.code}",
-        )
+        for scope in _sized_by(participant, base, visit):
+            apply_body_size(
+                participant=participant,
+                weight_kg=Decimal(weight),
+                height_cm=None if height is None else Decimal(height),
+                user=user,
+                # Audit reasons are stored data, written in English whatever the page's
+                # language.
+                reason=f"Dose by body size from {VITALS} at {visit.code}",
+                **scope,
+            )
     except ValidationError as exc:
         items = {"weight_kg": BODY_WEIGHT, "height_cm": BODY_HEIGHT}
         raise ValidationError(
             {items.get(key, key): messages for key, messages in exc.message_dict.items()}
         ) from exc
+
+
+def _sized_by(participant, base, visit) -> list[dict]:
+    """Which doses the VITALS at `visit` size, as `apply_body_size` scopes.
+
+    The baseline's weight sizes every dose by body size (the protocol file makes sure it is
+    collected), except the cycles of a phase re-sized each cycle (`resize: each_cycle`): each
+    of those cycles is sized by the latest VITALS weight recorded at a scheduled visit on or
+    after baseline and on or before the cycle's first day (the visit on that day, when it
+    has one), so a later weighing re-sizes its cycle and the cycles after it, until the next
+    weighing, and a corrected baseline weight changes only the cycles it sizes.
+    """
+    arm = participant.arm.code if participant.arm_id else None
+    phases = [p for p in phase_specs(participant.protocol_version) if p.applies_to(arm)]
+    resized = {p.name: starts for p in phases if (starts := dosing.resize_starts(p))}
+    scopes = []
+    if visit.pk == base.pk:
+        scopes.append({"phases": [p.name for p in phases if p.name not in resized]})
+    if not resized:
+        return scopes
+    weighed = sorted(
+        record.scheduled_visit.study_day
+        for record in FormRecord.objects.filter(
+            participant=participant,
+            form_code=VITALS,
+            scheduled_visit__in=participant.visits.live().filter(
+                is_unscheduled=False, study_day__gte=base.study_day
+            ),
+        ).select_related("scheduled_visit")
+        if record.values.get(BODY_WEIGHT) is not None
+    )
+    for name, starts in resized.items():
+        for first, after in zip(starts, [*starts[1:], None], strict=True):
+            source = max((day for day in weighed if day <= first), default=base.study_day)
+            if source == visit.study_day:
+                scopes.append({"phases": [name], "from_day": first, "before_day": after})
+    return scopes

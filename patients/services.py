@@ -6,6 +6,7 @@ users cannot interleave, and attaches the acting user and reason to the audit tr
 
 import re
 import unicodedata
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -516,14 +517,24 @@ def emergency_unblind(*, participant: Participant, user, password: str, reason: 
 
 @transaction.atomic
 def apply_body_size(
-    *, participant: Participant, weight_kg, height_cm=None, user, reason: str
+    *,
+    participant: Participant,
+    weight_kg,
+    height_cm=None,
+    user,
+    reason: str,
+    phases: Collection[str] | None = None,
+    from_day: int | None = None,
+    before_day: int | None = None,
 ) -> list[PlannedDose]:
     """Set the planned amount of the participant's doses by body size from a weight (kg)
     and height (cm): the phase's dose per kg, or per m² of Mosteller body-surface area,
     rounded to the protocol's deliverable increment (`trials.dosing`).
 
     Only doses still planned change (given, not given and superseded ones keep the amount
-    they were planned with); each change is audited with `reason`. Returns the doses
+    they were planned with); each change is audited with `reason`. `phases` (names),
+    `from_day` and `before_day` (study days, the latter excluded) narrow the doses sized,
+    for a protocol re-sizing each cycle from that cycle's weight. Returns the doses
     changed. Refused: no weight, no height for a dose per m², or an amount rounding to 0.
     """
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
@@ -532,12 +543,14 @@ def apply_body_size(
     height = None if height_cm is None else _measurement(height_cm, "height_cm", _("height"))
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("Give the reason for the change.")]})
-    doses = list(
-        PlannedDose.objects.select_for_update()
-        .filter(participant=participant, status=DoseStatus.PLANNED)
-        .exclude(dose_per="")
-        .order_by("date")
-    )
+    planned = PlannedDose.objects.filter(participant=participant, status=DoseStatus.PLANNED)
+    if phases is not None:
+        planned = planned.filter(phase__in=phases)
+    if from_day is not None:
+        planned = planned.filter(study_day__gte=from_day)
+    if before_day is not None:
+        planned = planned.filter(study_day__lt=before_day)
+    doses = list(planned.select_for_update().exclude(dose_per="").order_by("date"))
     if any(d.dose_per == "m2" for d in doses) and height is None:
         raise ValidationError(
             {"height_cm": [_("A dose per m² of body-surface area needs the height.")]}

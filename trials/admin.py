@@ -275,6 +275,7 @@ class PhaseInline(VersionPartInline):
         "cycle_count",
         "cycle_dosing_weeks",
         "cycle_rest_weeks",
+        "resize",
     ]
 
 

@@ -19,7 +19,9 @@ Study days follow CDISC (day 1 = baseline = first dose) and week w covers study 
   counts from each cycle's first day.
 
 A dose by body size (`per: kg` or `per: m2`) is the phase's dose per kg of body weight or
-per m² of body-surface area, rounded to the protocol's deliverable increment (`round_to`).
+per m² of body-surface area, rounded to the protocol's deliverable increment (`round_to`),
+sized from the baseline's weight and height, or, with `resize: each_cycle`, each cycle from
+those recorded at the cycle's first visit (`resize_starts`).
 """
 
 from datetime import date, timedelta
@@ -33,6 +35,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BODY_SIZE_BASES = ("kg", "m2")
 #: How a body-size basis is written after the dose's unit: "1 MIU/m²".
 BASIS_LABELS = {"kg": "kg", "m2": "m²"}
+#: When doses by body size are re-sized (`resize:`): at each cycle's first visit.
+RESIZE_RULES = ("each_cycle",)
 #: Mosteller's body-surface area is kept to two decimal places (1.73 m²) before it is used,
 #: so the derivation shown to the user ("1 MIU/m² × 1.73 m²") is the arithmetic done.
 BSA_PLACES = Decimal("0.01")
@@ -53,6 +57,44 @@ def dosing_blocks(phase) -> list[tuple[int, int]]:
         (first + index * length, first + index * length + 7 * cycle.dosing_weeks - 1)
         for index in range(cycle.count)
     ]
+
+
+def cycle_schedule(phases) -> tuple[tuple[int, ...], int] | None:
+    """The first study days of the protocol's cycles and a cycle's length in days, for
+    visits scheduled by cycle (`cycle: K, day: D`), or None when no phase runs in cycles.
+
+    Raises ValueError, naming each schedule, when phases in cycles disagree (arms' phases
+    with the same weeks and cycles agree: they share one schedule).
+    """
+    schedules = list(
+        dict.fromkeys(
+            (
+                tuple(first for first, _ in dosing_blocks(phase)),
+                7 * (phase.cycles.dosing_weeks + phase.cycles.rest_weeks),
+            )
+            for phase in phases
+            if phase.cycles is not None
+        )
+    )
+    if len(schedules) > 1:
+        raise ValueError(
+            "cycles starting "
+            + " and ".join("on days " + ", ".join(map(str, starts)) for starts, _ in schedules)
+        )
+    return schedules[0] if schedules else None
+
+
+def resize_starts(phase) -> list[int]:
+    """The study days from which the phase's doses are sized anew: each cycle's first day
+    for a phase re-sized each cycle (`resize: each_cycle`), else none (baseline only)."""
+    if phase.resize != "each_cycle" or phase.cycles is None:
+        return []
+    return [first for first, _ in dosing_blocks(phase)]
+
+
+def cycle_study_day(schedule: tuple[tuple[int, ...], int], cycle: int, day: int) -> int:
+    """Study day of day `day` (1 = the cycle's first day) of cycle `cycle` (from 1)."""
+    return schedule[0][cycle - 1] + day - 1
 
 
 def _block_days(phase, start: int, end: int, baseline: date | None) -> list[int]:

@@ -22,7 +22,7 @@ from functools import partial
 import yaml
 from yaml.nodes import Node, SequenceNode
 
-from trials.dosing import BODY_SIZE_BASES
+from trials.dosing import BODY_SIZE_BASES, RESIZE_RULES, cycle_schedule, cycle_study_day
 from trials.forms.codes import BODY_HEIGHT, BODY_WEIGHT, FORM_CODES, VITALS
 from trials.forms.expressions import ItemType
 from trials.forms.protocol_section import read_form
@@ -170,8 +170,9 @@ class PhaseSpec:
     phase's first day) or `every_weeks` (every N weeks); `cycles` repeats it in cycles of
     dosing and rest. `dose` is per administration, in `unit` (e.g. MIU), by `route` (e.g.
     SC); with `per` (`kg` or `m2`) it is per kg of weight or m² of body-surface area,
-    rounded to `round_to`. `arm` names the arm the phase is for; without it the phase is
-    every arm's.
+    rounded to `round_to`, and sized from the baseline's weight and height, or with
+    `resize` = `each_cycle` each cycle from those at the cycle's first visit. `arm` names the
+    arm the phase is for; without it the phase is every arm's.
     """
 
     name: str
@@ -188,6 +189,7 @@ class PhaseSpec:
     every_days: int | None = None
     every_weeks: int | None = None
     cycles: CycleSpec | None = None
+    resize: str | None = None
 
     def applies_to(self, arm: str | None) -> bool:
         """Whether a participant allocated to `arm` follows this phase."""
@@ -219,6 +221,10 @@ class VisitSpec:
     `screening: true` marks a screening visit: screening visits, and only they, come before
     day 1, with their whole window before baseline; every other visit's window opens on day 1
     or later. Visits are listed in the order of their days, one visit per day.
+
+    A visit the file schedules by dosing cycle (`cycle: K, day: D`: day D of cycle K) keeps
+    `cycle` = K so that the export writes it back that way; `day` is still the study day it
+    resolves to, so nothing downstream needs to know about cycles.
     """
 
     code: str
@@ -227,6 +233,7 @@ class VisitSpec:
     window: tuple[int, int]
     forms: tuple[str, ...]
     screening: bool = False
+    cycle: int | None = None
 
 
 @dataclass(frozen=True)
@@ -396,7 +403,7 @@ def _phase(
         node,
         path,
         ("name", "weeks", "dose", "unit", "route"),
-        ("arm", "per", "round_to", *DOSING_PATTERNS, "cycles"),
+        ("arm", "per", "round_to", *DOSING_PATTERNS, "cycles", "resize"),
     )
     if f is None:
         return None
@@ -428,6 +435,7 @@ def _phase(
         every_days=f.get("every_days", r.integer, minimum=1),
         every_weeks=f.get("every_weeks", r.integer, minimum=1),
         cycles=cycles,
+        resize=f.get("resize", r.choice, choices=RESIZE_RULES, what="resize rule"),
     )
     return _built(r, before, spec)
 
@@ -458,15 +466,32 @@ def _dosing(
     return _built(r, before, spec)
 
 
+#: The cycle schedule of a file whose dosing could not be read: its cycle visits are not
+#: placed (the dosing's own problems are reported).
+_UNREAD = object()
+
+
 def _visit(
-    r: NodeReader, node: Node, path: str, *, form_codes: frozenset[str] = FORM_CODES
+    r: NodeReader,
+    node: Node,
+    path: str,
+    *,
+    form_codes: frozenset[str] = FORM_CODES,
+    cycles=None,
 ) -> VisitSpec | None:
+    """One visit; `cycles` is the dosing's `cycle_schedule` (None without cycles), the
+    phases' disagreement as text, or `_UNREAD`."""
     before = r.count()
-    f = r.mapping(node, path, ("code", "name", "day", "window", "forms"), ("screening",))
+    f = r.mapping(node, path, ("code", "name", "day", "window", "forms"), ("screening", "cycle"))
     if f is None:
         return None
     day, window = f.get("day", r.integer), f.get("window", r.integer_pair)
     screening = f.get("screening", r.boolean, False)
+    cycle = f.get("cycle", r.integer, minimum=1)
+    if f.node("cycle") is not None:
+        day = _day_of_cycle(r, f, cycle, day, cycles)
+        if day is None:
+            return None
     check_visit_timing(r, f, day, window, screening)
     spec = VisitSpec(
         code=f.get("code", r.code),
@@ -475,8 +500,38 @@ def _visit(
         window=window,
         forms=f.get("forms", r.unique_texts, choices=form_codes, what="form"),
         screening=screening,
+        cycle=cycle,
     )
     return _built(r, before, spec)
+
+
+def _day_of_cycle(r: NodeReader, f, cycle: int | None, day: int | None, cycles) -> int | None:
+    """The study day of a visit written `cycle: K, day: D`, or None when it cannot be told
+    (refused here, or already refused: the cycle, the day or the dosing)."""
+    if cycle is None or day is None or cycles is _UNREAD:
+        return None
+    if cycles is None:
+        message = "a visit by cycle needs a dosing phase in cycles: the dosing has none"
+        r.refuse(f.node("cycle"), f.path_of("cycle"), message)
+        return None
+    if isinstance(cycles, str):
+        message = (
+            "a visit by cycle needs one cycle schedule, but the dosing's phases in cycles "
+            f"disagree ({cycles})"
+        )
+        r.refuse(f.node("cycle"), f.path_of("cycle"), message)
+        return None
+    starts, length = cycles
+    placed = True
+    if cycle > len(starts):
+        count = f"{len(starts)} cycle" + ("s" if len(starts) > 1 else "")
+        r.refuse(f.node("cycle"), f.path_of("cycle"), f"cycle {cycle}: the dosing has {count}")
+        placed = False
+    if not 1 <= day <= length:
+        message = f"day {day} of a cycle: a cycle's days are 1 to {length}"
+        r.refuse(f.node("day"), f.path_of("day"), message)
+        placed = False
+    return cycle_study_day(cycles, cycle, day) if placed else None
 
 
 def _reminder(r: NodeReader, node: Node, path: str) -> ReminderSpec | None:
@@ -532,15 +587,6 @@ def _protocol(r: NodeReader, root: Node) -> ProtocolSpec | None:
         if (node := value_node(item, "code")) is not None and isinstance(node.value, str)
     }
     lists = {"forms": tuple(spec for spec, _, _ in form_entries)}
-    for key, build, attr, what, non_empty in _LISTS:
-        if key == "visits":
-            build = partial(build, form_codes=builtin | defined)
-        entries = r.entries(f, key, build, non_empty=non_empty)
-        if attr is not None:
-            r.refuse_duplicates(entries, attr, what)
-        if key == "visits":
-            refuse_inconsistent_visit_days(r, entries)
-        lists[key] = tuple(spec for spec, _, _ in entries)
     # Phases name arms: read them from the nodes, so that an arm refused for another reason
     # does not add "unknown arm" to its phases' problems.
     arms_node = f.node("arms")
@@ -551,6 +597,7 @@ def _protocol(r: NodeReader, root: Node) -> ProtocolSpec | None:
     }
     blinding = scalar_value(value_node(f.node("study"), "blinding"))
     dosing = partial(_dosing, arms=arms, blinded=blinding in ("single", "double"))
+    # The dosing is read before the visits, which may be scheduled by its cycles.
     sections = {
         key: None if f.node(key) is None else build(r, f.node(key), key)
         for key, build in (
@@ -559,6 +606,21 @@ def _protocol(r: NodeReader, root: Node) -> ProtocolSpec | None:
             ("dosing", dosing),
         )
     }
+    cycles = _UNREAD
+    if sections["dosing"] is not None:
+        try:
+            cycles = cycle_schedule(sections["dosing"].phases)
+        except ValueError as disagreement:
+            cycles = str(disagreement)
+    for key, build, attr, what, non_empty in _LISTS:
+        if key == "visits":
+            build = partial(build, form_codes=builtin | defined, cycles=cycles)
+        entries = r.entries(f, key, build, non_empty=non_empty)
+        if attr is not None:
+            r.refuse_duplicates(entries, attr, what)
+        if key == "visits":
+            refuse_inconsistent_visit_days(r, entries)
+        lists[key] = tuple(spec for spec, _, _ in entries)
     if sections["dosing"] is not None:
         _refuse_body_size_without_vitals(r, f.node("dosing"), sections["dosing"], lists)
     spec = ProtocolSpec(**sections, **lists)
@@ -674,6 +736,28 @@ def _entry(spec) -> _FlowMap:
     return entry
 
 
+def _visit_entry(visit: VisitSpec, cycles) -> _FlowMap:
+    """A visit as written: by study day, or `cycle: K, day: D` (day D of cycle K).
+
+    A visit whose study day no longer lies in its cycle (its day or the dosing edited in
+    the admin of a draft) is written by study day, so the file still reads back."""
+    entry = _entry(visit)
+    entry.pop("cycle", None)
+    if visit.cycle is None or cycles is None or visit.cycle > len(cycles[0]):
+        return entry
+    day = visit.day - cycles[0][visit.cycle - 1] + 1
+    if not 1 <= day <= cycles[1]:
+        return entry
+    written = _FlowMap()
+    for key, value in entry.items():
+        if key == "day":
+            written["cycle"] = visit.cycle
+            written["day"] = day
+        else:
+            written[key] = value
+    return written
+
+
 def _form_document(form: FormSpec) -> dict:
     """A form in block style, its items, groups' items and checks one flow line each."""
     data = form_to_data(form)
@@ -708,7 +792,13 @@ def dump_protocol(spec: ProtocolSpec) -> str:
     document["dosing"]["phases"] = [_entry(phase) for phase in spec.dosing.phases]
     if spec.forms:
         document["forms"] = [_form_document(form) for form in spec.forms]
-    document["visits"] = [_entry(visit) for visit in spec.visits]
+    cycles = None
+    if any(visit.cycle for visit in spec.visits):
+        try:
+            cycles = cycle_schedule(spec.dosing.phases)
+        except ValueError:  # a draft edited in the admin: its visits are written by day
+            cycles = None
+    document["visits"] = [_visit_entry(visit, cycles) for visit in spec.visits]
     document["reminders"] = [_entry(reminder) for reminder in spec.reminders]
     return _dump(document)
 

@@ -468,7 +468,8 @@ def check_phase_dose(r: NodeReader, f: Fields, dose, *, placebo: bool) -> None:
 
 def check_phase_schedule(r: NodeReader, f: Fields, weeks, days_per_week, cycles) -> None:
     """Weeks run forwards from week 1; a phase doses by exactly one pattern; cycles fill its
-    weeks exactly; a dose by body size names its deliverable increment."""
+    weeks exactly; a dose by body size names its deliverable increment, and only a dose by
+    body size in cycles is re-sized each cycle."""
     if weeks is not None and weeks[0] < 1:
         r.refuse(f.node("weeks"), f.path_of("weeks"), f"weeks start at 1, got {weeks[0]}")
         weeks = None
@@ -502,6 +503,12 @@ def check_phase_schedule(r: NodeReader, f: Fields, weeks, days_per_week, cycles)
     elif f.node("per") is None and f.node("round_to") is not None:
         message = "'round_to' applies only to a dose by body size (per: kg or per: m2)"
         r.refuse(f.node("round_to"), f.path_of("round_to"), message)
+    if f.node("resize") is not None and f.node("per") is None:
+        message = "'resize' applies only to a dose by body size (per: kg or per: m2)"
+        r.refuse(f.node("resize"), f.path_of("resize"), message)
+    elif f.node("resize") is not None and f.node("cycles") is None:
+        message = "'resize: each_cycle' needs a phase in cycles ('cycles')"
+        r.refuse(f.node("resize"), f.path_of("resize"), message)
 
 
 def _shares_arm(spec, other) -> bool:
@@ -642,12 +649,19 @@ def refuse_inconsistent_visit_days(r: NodeReader, entries: list) -> None:
     """
     first: dict[int, tuple[str, int]] = {}
     last: tuple[str, int] | None = None
-    for _, item, path in entries:
-        # Read from the nodes, so that a visit refused for another reason is still placed.
+    for spec, item, path in entries:
+        # Read from the nodes, so that a visit refused for another reason is still placed;
+        # a visit by cycle (`cycle: K, day: D`) is placed only once resolved to a study day.
         node, code_node = value_node(item, "day"), value_node(item, "code")
         if node is None or node.tag != _INT or code_node is None:
             continue
-        day, code = r._scalars.construct_object(node), str(code_node.value)
+        if value_node(item, "cycle") is not None:
+            if spec is None:
+                continue
+            day = spec.day
+        else:
+            day = r._scalars.construct_object(node)
+        code = str(code_node.value)
         if day in first:
             first_code, first_line = first[day]
             message = f"day {day} is already the day of visit '{first_code}' (line {first_line})"

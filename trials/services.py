@@ -161,6 +161,7 @@ def phase_spec(phase: DosingPhase) -> PhaseSpec:
         every_days=phase.every_days,
         every_weeks=phase.every_weeks,
         cycles=cycles,
+        resize=phase.resize or None,
     )
 
 
@@ -177,6 +178,7 @@ def visit_spec(visit: VisitDefinition) -> VisitSpec:
         window=(visit.window_minus, visit.window_plus),
         forms=tuple(visit.forms),
         screening=visit.is_screening,
+        cycle=visit.cycle,
     )
 
 
@@ -311,6 +313,7 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
             cycle_count=p.cycles.count if p.cycles else None,
             cycle_dosing_weeks=p.cycles.dosing_weeks if p.cycles else None,
             cycle_rest_weeks=p.cycles.rest_weeks if p.cycles else None,
+            resize=p.resize or "",
         )
         for i, p in enumerate(spec.dosing.phases)
     )
@@ -325,6 +328,7 @@ def _create_version(study: Study, spec: ProtocolSpec) -> ProtocolVersion:
             window_plus=v.window[1],
             forms=list(v.forms),
             is_screening=v.screening,
+            cycle=v.cycle,
         )
         for i, v in enumerate(spec.visits)
     )

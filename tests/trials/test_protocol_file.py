@@ -34,7 +34,7 @@ RP = (PROTOCOLS / "ld-il2-rp.yaml").read_text()
 MOOD = (PROTOCOLS / "ld-il2-mood.yaml").read_text()
 W4_LINE = RP[: RP.index("code: W4,")].count("\n") + 1
 
-VISIT_KEYS = "code, name, day, window, forms, screening"
+VISIT_KEYS = "code, name, day, window, forms, screening, cycle"
 
 
 def changed(old: str, new: str, text: str = RP) -> str:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trials.dosing import BODY_SIZE_BASES, WEEKDAYS
+from trials.dosing import BODY_SIZE_BASES, WEEKDAYS, cycle_schedule
 from trials.forms.codes import BODY_HEIGHT, BODY_WEIGHT, FORM_CODES, VITALS
 from trials.forms.expressions import ItemType
 from trials.forms.spec import FormSpec, GroupSpec, ItemSpec, Text
@@ -85,7 +85,8 @@ def criteria(draw):
 @st.composite
 def dosing(draw):
     """Phases in consecutive, non-overlapping week ranges (with gaps), named uniquely, each
-    with one dosing pattern, some in cycles, some dosed by body size."""
+    with one dosing pattern, some in cycles, some dosed by body size (re-sized each cycle
+    or not)."""
     names = draw(st.lists(texts, min_size=1, max_size=4, unique=True))
     phases, week = [], 1
     for name in names:
@@ -113,6 +114,8 @@ def dosing(draw):
         if draw(st.booleans()):
             schedule["per"] = draw(st.sampled_from(BODY_SIZE_BASES))
             schedule["round_to"] = draw(positive_decimals)
+            if "cycles" in schedule and draw(st.booleans()):
+                schedule["resize"] = "each_cycle"
         week = end + 1
         phases.append(
             PhaseSpec(
@@ -211,18 +214,44 @@ def with_baseline_vitals(spec: ProtocolSpec) -> ProtocolSpec:
     return replace(spec, forms=(VITALS_FORM,), visits=tuple(visits))
 
 
-protocols = st.builds(
-    ProtocolSpec,
-    study=studies,
-    version=versions,
-    sites=unique_by_code(sites, min_size=1),
-    arms=unique_by_code(arms, min_size=1),
-    strata=unique_by_code(strata),
-    eligibility=unique_by_code(criteria(), min_size=1, key=lambda criterion: criterion.id),
-    dosing=dosing(),
-    visits=visit_schedules(),
-    reminders=st.lists(reminders(), max_size=6).map(tuple),
-).map(with_baseline_vitals)
+@st.composite
+def by_cycle(draw, spec: ProtocolSpec) -> ProtocolSpec:
+    """Some visits that fall in a cycle written by cycle (`cycle: K, day: D`), when the
+    phases in cycles share one schedule (a visit by cycle needs one)."""
+    try:
+        schedule = cycle_schedule(spec.dosing.phases)
+    except ValueError:
+        return spec
+    if schedule is None:
+        return spec
+    starts, length = schedule
+    visits = []
+    for visit in spec.visits:
+        cycle = next(
+            (k for k, first in enumerate(starts, 1) if first <= visit.day < first + length), None
+        )
+        if cycle is not None and draw(st.booleans()):
+            visit = replace(visit, cycle=cycle)
+        visits.append(visit)
+    return replace(spec, visits=tuple(visits))
+
+
+protocols = (
+    st.builds(
+        ProtocolSpec,
+        study=studies,
+        version=versions,
+        sites=unique_by_code(sites, min_size=1),
+        arms=unique_by_code(arms, min_size=1),
+        strata=unique_by_code(strata),
+        eligibility=unique_by_code(criteria(), min_size=1, key=lambda criterion: criterion.id),
+        dosing=dosing(),
+        visits=visit_schedules(),
+        reminders=st.lists(reminders(), max_size=6).map(tuple),
+    )
+    .map(with_baseline_vitals)
+    .flatmap(by_cycle)
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -239,3 +268,16 @@ def test_exporting_a_reimported_protocol_gives_the_same_file(spec):
     exported = dump_protocol(spec)
 
     assert dump_protocol(parse_protocol(exported)) == exported
+
+
+def test_the_strategy_writes_visits_by_cycle():
+    """The properties above cover `cycle: K, day: D` only if the strategy draws it."""
+    found = []
+
+    @settings(max_examples=200, deadline=None)
+    @given(protocols)
+    def collect(spec):
+        found.extend(visit for visit in spec.visits if visit.cycle is not None)
+
+    collect()
+    assert found

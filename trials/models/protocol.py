@@ -274,6 +274,14 @@ class DoseBasis(models.TextChoices):
     M2 = "m2", _("per m² of body-surface area")
 
 
+class Resize(models.TextChoices):
+    """When a phase's doses by body size are sized: from the baseline's weight and height
+    only, or each cycle from the weight and height at the cycle's first visit."""
+
+    ONCE = "", _("from the baseline")
+    EACH_CYCLE = "each_cycle", _("at each cycle")
+
+
 @track()
 class DosingPhase(VersionPart):
     """Weeks `start_week`..`end_week` of dosing; week w is study days 7(w-1)+1 .. 7w.
@@ -329,6 +337,13 @@ class DosingPhase(VersionPart):
     cycle_rest_weeks = models.PositiveSmallIntegerField(
         _("rest weeks per cycle"), null=True, blank=True
     )
+    resize = models.CharField(
+        _("dose by body size re-sized"),
+        max_length=12,
+        choices=Resize.choices,
+        default=Resize.ONCE,
+        blank=True,
+    )
 
     objects = PartQuerySet.as_manager()
 
@@ -374,6 +389,11 @@ class DosingPhase(VersionPart):
                 condition=Q(per="", round_to__isnull=True) | (~Q(per="") & Q(round_to__gt=0)),
                 name="phase_body_size_dose_has_increment",
             ),
+            # Re-sizing each cycle needs a dose by body size and cycles (as in the file).
+            models.CheckConstraint(
+                condition=Q(resize="") | (~Q(per="") & Q(cycle_count__isnull=False)),
+                name="phase_resize_needs_body_size_and_cycles",
+            ),
             # 0 is a placebo arm's dose (the protocol file allows it only there).
             models.CheckConstraint(condition=Q(dose__gte=0), name="phase_dose_not_negative"),
             # Phases a participant follows never share a week. Phases of every arm (no arm)
@@ -414,6 +434,14 @@ class VisitDefinition(VersionPart):
         _("screening visit"),
         default=False,
         help_text=_("Screening visits, and only they, come before study day 1."),
+    )
+    #: The dosing cycle the protocol file scheduled the visit in (`cycle: K, day: D`), kept
+    #: so the export writes the visit back as written; `study_day` is already resolved.
+    cycle = models.PositiveSmallIntegerField(
+        _("cycle"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the protocol file gives the visit's day within a dosing cycle."),
     )
 
     objects = PartQuerySet.as_manager()
