@@ -1347,7 +1347,9 @@ def dependency_order(calcs: Mapping[str, Node]) -> list[str]:
     """The calculated items in an order where each comes after the calculations it reads.
 
     Refuses a calculation that depends on itself, directly or through others, naming the
-    cycle ("BMI → X → BMI"). The order is otherwise the order of `calcs`, so it is stable.
+    cycle ("BMI → X → BMI"; the error's `cycle` lists its codes, so a reader can point at
+    the first of them in its own order). The order is otherwise the order of `calcs`, so it
+    is stable.
     """
     order: list[str] = []
     done: set[str] = set()
@@ -1358,10 +1360,12 @@ def dependency_order(calcs: Mapping[str, Node]) -> list[str]:
             return
         if code in path:
             cycle = [*path[path.index(code) :], code]
-            raise ExpressionError(
+            refusal = ExpressionError(
                 _("The calculation %(code)s depends on itself: %(cycle)s.")
                 % {"code": code, "cycle": " → ".join(cycle)}
             )
+            refusal.cycle = tuple(cycle)
+            raise refusal
         path.append(code)
         for used in sorted(references(calcs[code])):
             if used in calcs:

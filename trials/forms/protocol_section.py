@@ -366,9 +366,7 @@ def _check_expressions(
     try:
         dependency_order(calcs)
     except ExpressionError as exc:
-        # Point at the first calculation (in file order) that takes part in the cycle.
-        named = set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", str(exc)))
-        code = next(code for code in calcs if code in named)
+        code = next(code for code in calcs if code in exc.cycle)  # in file order
         node, path = nodes[code]
         r.refuse(value_node(node, "calc"), join(path, "calc"), str(exc))
     scoped = [(None, form.checks, check_entries)]

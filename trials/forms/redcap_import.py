@@ -26,7 +26,6 @@ What is deliberately left out (a descriptive field, a matrix layout, an identifi
 reported as a note, not silently dropped.
 """
 
-import re
 from dataclasses import dataclass, replace
 
 import yaml
@@ -296,9 +295,7 @@ class _FormReader:
         try:
             dependency_order(calcs)
         except ExpressionError as exc:
-            # The first calculation (in row order) that takes part in the cycle.
-            named = set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", str(exc)))
-            first = next(code for code in calcs if code in named)
+            first = next(code for code in calcs if code in exc.cycle)  # in row order
             self.refuse(by_code[first].row, str(exc))
         for group in (None, *form.groups):
             types, codes = scope(form, group)
