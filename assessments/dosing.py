@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from audit.editing import update_record
 from patients.clinical_dates import check_participant_date
 from patients.models import DoseStatus, ModificationKind, Participant, PlannedDose
+from patients.selectors import may_see_dose_amounts
+from trials import access
 
 from .checks import DOSE_CHECKS, Unconfirmed, evaluate
 from .entry import (
@@ -161,10 +163,17 @@ def record_dose(
             raise ValidationError(errors)
 
         if existing is not None:
-            labels = {n: DoseAdministration._meta.get_field(n).verbose_name for n in values}
-            saved = {n: getattr(existing, n) for n in values}
-            refuse_if_stale(existing, expected_version, yours=values, saved=saved, labels=labels)
-            if values == saved:
+            # The refusal lists yours vs saved values: an amount a blinded reader may not see
+            # stays out of it (the record is still refused).
+            hidden = access.dose_amount_hidden(user, participant.study) or (
+                dose.unmodified_dose is not None and not may_see_dose_amounts(user, participant)
+            )
+            shown = [n for n in values if not (hidden and n == "actual_dose")]
+            labels = {n: DoseAdministration._meta.get_field(n).verbose_name for n in shown}
+            saved = {n: getattr(existing, n) for n in shown}
+            yours = {n: values[n] for n in shown}
+            refuse_if_stale(existing, expected_version, yours=yours, saved=saved, labels=labels)
+            if values == {n: getattr(existing, n) for n in values}:
                 return Captured(existing, False, None)
             if not reason:
                 raise ValidationError(

@@ -372,3 +372,40 @@ def test_an_amendment_s_doses_by_body_size_follow_the_recorded_weight_and_height
     assert new_rows.first().date == date(2025, 1, 20)
     assert {d.dose for d in new_rows} == {Decimal("3.5")}
     assert new_rows.first().derivation == "2 MIU/m² × 1.73 m² = 3.5 MIU (rounded to 0.1 MIU)"
+
+
+def test_a_blinded_user_cannot_tell_the_arm_from_a_stale_dose_edit(t1d):
+    """The refusal of a stale save lists yours vs saved values: never the amounts."""
+    from assessments.dosing import record_dose
+    from audit.editing import StaleRecord
+
+    by_arm, blinded, _unblinded = t1d
+    study = blinded.memberships.get().study
+    unblinded_coordinator = member(study, "cora-u", Role.COORDINATOR, blinded=False)
+    dose = by_arm["D3"].doses.order_by("date").first()
+    first = record_dose(planned_dose=dose, user=blinded, given=True, administered_on=dose.date)
+    record_dose(
+        planned_dose=dose,
+        user=unblinded_coordinator,
+        given=True,
+        administered_on=dose.date,
+        actual_dose="2.5",
+        expected_version=first.record.row_version,
+        reason="Partial injection",
+        confirm=["actual_dose"],
+    )
+
+    with pytest.raises(StaleRecord) as refused:
+        record_dose(
+            planned_dose=dose,
+            user=blinded,
+            given=True,
+            administered_on=dose.date,
+            lot="L-2",
+            expected_version=first.record.row_version,
+            reason="Lot number",
+        )
+
+    message = refused.value.message()
+    assert "2.5" not in message and "3" not in message.replace("2026", "")
+    assert "L-2" in message
