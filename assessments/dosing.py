@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 from audit.editing import update_record
 from patients.clinical_dates import check_participant_date
 from patients.models import DoseStatus, ModificationKind, Participant, PlannedDose
-from patients.selectors import may_see_dose_amounts
-from trials import access
+from patients.selectors import may_see_amount_of
 
 from .checks import DOSE_CHECKS, Unconfirmed, evaluate
 from .entry import (
@@ -165,9 +164,7 @@ def record_dose(
         if existing is not None:
             # The refusal lists yours vs saved values: an amount a blinded reader may not see
             # stays out of it (the record is still refused).
-            hidden = access.dose_amount_hidden(user, participant.study) or (
-                dose.unmodified_dose is not None and not may_see_dose_amounts(user, participant)
-            )
+            hidden = not may_see_amount_of(user, participant, dose)
             shown = [n for n in values if not (hidden and n == "actual_dose")]
             labels = {n: DoseAdministration._meta.get_field(n).verbose_name for n in shown}
             saved = {n: getattr(existing, n) for n in shown}

@@ -25,6 +25,7 @@ from patients.selectors import (
     can_see_values,
     get_participant_or_404,
     hidden_result_codes,
+    may_see_amount_of,
     may_see_dose_amounts,
 )
 from trials import access
@@ -307,12 +308,8 @@ def dose_record(request, pk: int, dose_pk: int):
         raise Http404(_("No such planned dose."))
     record = getattr(dose, "administration", None)
     can_edit = entry.can_capture(request.user, participant)
-    # The amount is shown only to whoever may see it (and so is what was given): not where
-    # the arms differ in amount, nor a reduced one, to a blinded reader.
     hide_amount = access.dose_amount_hidden(request.user, participant.study)
-    show_amount = not hide_amount and (
-        dose.unmodified_dose is None or may_see_dose_amounts(request.user, participant)
-    )
+    show_amount = may_see_amount_of(request.user, participant, dose)
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied(_("Your role does not allow entering data."))

@@ -57,6 +57,15 @@ def may_see_dose_amounts(user, participant: Participant) -> bool:
     return may_see_arm(user, participant)
 
 
+def may_see_amount_of(user, participant: Participant, dose) -> bool:
+    """Whether this one planned dose's amount (and so what was given) may be shown: not
+    where the study's arms differ in amount (`trials.access.dose_amount_hidden`), nor a
+    reduction to a reader who may not see the arm (`may_see_dose_amounts`)."""
+    if access.dose_amount_hidden(user, participant.study):
+        return False
+    return dose.unmodified_dose is None or may_see_dose_amounts(user, participant)
+
+
 def arm_display(user, participant: Participant) -> str:
     """What to show where the arm goes: its name, "Blinded", or "Not allocated"."""
     if not may_see_arm(user, participant):
