@@ -1,9 +1,12 @@
 """The bell in the navigation bar: unread reminders, and failed ones for study admins.
 
-Counted lazily, when a template shows the bell, and once per request.
+Counted lazily, when a template shows the bell, once per request and in one query (the bell
+is on every page).
 """
 
 from functools import cached_property
+
+from core.queries import count_each
 
 from .models import Notification, Status
 
@@ -13,13 +16,24 @@ class Bell:
         self.user = user
 
     @cached_property
-    def unread(self) -> int:
-        return Notification.objects.for_user(self.user).unread().count()
+    def _counts(self) -> dict[str, int]:
+        return count_each(
+            {
+                "unread": Notification.objects.for_user(self.user).unread(),
+                # Reminders that could not be sent, in the studies the user administers.
+                "failed": Notification.objects.administered_by(self.user).filter(
+                    status=Status.FAILED
+                ),
+            }
+        )
 
-    @cached_property
+    @property
+    def unread(self) -> int:
+        return self._counts["unread"]
+
+    @property
     def failed(self) -> int:
-        """Reminders that could not be sent, in the studies the user administers."""
-        return Notification.objects.administered_by(self.user).filter(status=Status.FAILED).count()
+        return self._counts["failed"]
 
 
 def bell(request):

@@ -49,6 +49,59 @@ def test_logout_ends_the_session(client_for, alice):
     assert client.get(reverse("home")).status_code == 302
 
 
-def test_sessions_expire_after_inactivity():
-    assert settings.SESSION_SAVE_EVERY_REQUEST
+def _stored_session(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key)
+
+
+def test_an_idle_session_ends_after_the_idle_time(client, alice):
+    """21 CFR Part 11 automatic logoff: a session nobody used for SESSION_COOKIE_AGE is over."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     assert 0 < settings.SESSION_COOKIE_AGE <= 60 * 60
+    client.force_login(alice)
+    assert client.get(reverse("home")).status_code == 200
+    stored = _stored_session(client)
+    stored.expire_date = timezone.now() - timedelta(seconds=1)
+    stored.save()
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_activity_pushes_the_end_of_the_session_back(client, alice, monkeypatch):
+    """A page seen a minute or more after the session was last written moves its end to a
+    full idle time from now."""
+    import time as real_time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts import sessions
+
+    client.force_login(alice)
+    client.get(reverse("home"))
+    stored = _stored_session(client)
+    stored.expire_date = timezone.now() + timedelta(minutes=5)  # written long ago
+    stored.save()
+    later = real_time.time() + sessions.TOUCH_SECONDS
+    monkeypatch.setattr(sessions.time, "time", lambda: later)
+    client.get(reverse("password_change_done"))
+    full = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE - 5)
+    assert _stored_session(client).expire_date >= full
+
+
+def test_pages_seen_within_a_minute_do_not_rewrite_the_session(client, alice):
+    """Rewriting the session on every page costs three queries a page (BEGIN, UPDATE,
+    COMMIT) for an expiry that only needs minute precision."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(alice)
+    client.get(reverse("password_change_done"))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("password_change_done"))
+    assert not [q for q in queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
