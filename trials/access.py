@@ -34,18 +34,21 @@ def site_scope(user, *, study_field: str = "study", site_field: str = "site") ->
     )
 
 
-def memberships_in(user, study: Study) -> list[Membership]:
+def memberships(user) -> list[Membership]:
+    """The user's active memberships, with study and site, loaded once per user object (a
+    request's user lives as long as the request): the navigation bar, the home page and
+    every per-study check of a page read the same list."""
     if not user.is_authenticated:
         return []
-    cache = getattr(user, "_membership_cache", None)
-    if cache is None:
-        cache = {}
-        user._membership_cache = cache
-    if study.pk not in cache:
-        cache[study.pk] = list(
-            Membership.objects.for_user(user).filter(study=study).select_related("site")
-        )
-    return cache[study.pk]
+    cached = getattr(user, "_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.for_user(user).select_related("study", "site"))
+        user._memberships = cached
+    return cached
+
+
+def memberships_in(user, study: Study) -> list[Membership]:
+    return [m for m in memberships(user) if m.study_id == study.pk]
 
 
 def roles_in(user, study: Study, site=None) -> set[str]:

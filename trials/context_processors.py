@@ -4,8 +4,7 @@ from the session: `trials.worklist.nav_total`; no query of its own)."""
 
 from functools import cached_property
 
-from . import worklist
-from .models import Membership
+from . import access, worklist
 
 
 class WorkCount:
@@ -23,6 +22,6 @@ def memberships(request):
     if user is None or not user.is_authenticated:
         return {"my_memberships": []}
     return {
-        "my_memberships": list(Membership.objects.for_user(user).select_related("study", "site")),
+        "my_memberships": access.memberships(user),
         "work_count": WorkCount(getattr(request, "session", None)),
     }

@@ -14,7 +14,7 @@ from .forms.codes import FORM_CODES
 from .forms.redcap import dictionary_csv
 from .forms.redcap_import import DictionaryRefused, import_dictionary
 from .forms.registry import describe_form, registry
-from .models import Membership, Role, Site, VersionStatus, VisitDefinition
+from .models import Role, Site, VersionStatus, VisitDefinition
 from .services import spec_from_version
 from .summary import dose_weeks, doses_per_participant, schedule_of_assessments
 from .worklist_views import home_blocks
@@ -25,7 +25,7 @@ def home(request):
     """Each user starts from their work: a list per role they hold (`trials.worklist`),
     then their studies, with what their role there lets them do."""
     by_study: dict = {}
-    for membership in Membership.objects.for_user(request.user).select_related("study", "site"):
+    for membership in access.memberships(request.user):
         by_study.setdefault(membership.study, []).append(membership)
     cards = [
         {

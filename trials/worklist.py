@@ -9,9 +9,9 @@ holds) adds a section, not a page.
 
 A section is one list of things to do for one role, most urgent first. It answers with a
 queryset, so the home page asks the database for every section's count in ONE query
-(`counts`) and for each section's first few rows in one query more; the "see all" page
-paginates the same queryset. Nothing here loads a list to count it, so the cost of the page
-follows the number of sections, not the size of the study.
+(`core.queries.count_each`) and for each section's first few rows in one query more; the
+"see all" page paginates the same queryset. Nothing here loads a list to count it, so the
+cost of the page follows the number of sections, not the size of the study.
 
 Scope: a section sees only the sites where the user holds the section's role (a coordinator
 at site A who monitors site B sees site B's visits only in the monitor's section). "Today"
@@ -27,14 +27,14 @@ from datetime import date, datetime
 from functools import cached_property, reduce
 from operator import or_
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection, models
+from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import ChangesSeen, Membership, ProtocolVersion, Role, Site, VersionStatus
+from . import access
+from .models import ChangesSeen, ProtocolVersion, Role, Site, VersionStatus
 
 #: How many rows of each section the home page shows; "see all" shows the rest.
 HOME_ROWS = 10
@@ -46,6 +46,8 @@ PAGE_ROWS = 50
 #: comes back to, counts afresh.
 NAV_COUNT_SECONDS = 5 * 60
 NAV_SESSION_KEY = "worklist_total"
+#: An unchanged total is written back to the session at most this often.
+NAV_REWRITE_SECONDS = 60
 
 ROLE_ORDER = (Role.COORDINATOR, Role.INVESTIGATOR, Role.MONITOR, Role.STUDY_ADMIN)
 
@@ -95,8 +97,9 @@ def get_section(key: str) -> Section | None:
 
 
 class WorkContext:
-    """The user's roles and the sites each covers, loaded once per request (two queries),
-    with the "see all" filters (study code, site id, day) applied to them."""
+    """The user's roles and the sites each covers, loaded once per request (the memberships
+    the whole page shares, and one query for the sites), with the "see all" filters (study
+    code, site id, day) applied to them."""
 
     def __init__(
         self,
@@ -110,7 +113,7 @@ class WorkContext:
         self.user = user
         self.now = now or timezone.now()
         self.day = day
-        memberships = list(Membership.objects.for_user(user).select_related("study"))
+        memberships = access.memberships(user)
         whole_studies: dict[str, set[int]] = defaultdict(set)
         single_sites: dict[str, set[int]] = defaultdict(set)
         for m in memberships:
@@ -284,28 +287,6 @@ def querysets(context: WorkContext, chosen: Iterable[Section] | None = None) -> 
     return {s.key: s.rows(context.scope(s)) for s in (chosen or context.sections())}
 
 
-def counts(found: dict[str, models.QuerySet]) -> dict[str, int]:
-    """Every section's count in one query: SELECT (SELECT COUNT(*) FROM (...)), ...
-
-    Each queryset is compiled as Django would run it, so a count here is exactly the number
-    of rows its "see all" list pages through."""
-    if not found:
-        return {}
-    parts, params = [], []
-    for qs in found.values():
-        try:
-            sql, qs_params = qs.order_by().values("pk").query.sql_with_params()
-        except EmptyResultSet:  # a filter no row can pass (e.g. no site): Django runs nothing
-            parts.append("0")
-            continue
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS rows)")
-        params.extend(qs_params)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
-    return dict(zip(found, row, strict=True))
-
-
 def _to_do(counted: dict[str, int]) -> int:
     """The things to do: changes a monitor has not seen are news, not work, so they are
     not added to the navigation's count."""
@@ -324,9 +305,12 @@ def nav_total(session, *, now: datetime | None = None) -> int | None:
 
 
 def remember_nav_total(session, counted: dict[str, int], *, now: datetime) -> int:
-    """Keep the total the home page has just counted, for the navigation bar."""
+    """Keep the total the home page has just counted, for the navigation bar. The session
+    is written (three queries) only when the total changed or its count is a minute old."""
     total = _to_do(counted)
-    session[NAV_SESSION_KEY] = (total, now.timestamp())
+    stored = session.get(NAV_SESSION_KEY)
+    if not stored or stored[0] != total or now.timestamp() - stored[1] >= NAV_REWRITE_SECONDS:
+        session[NAV_SESSION_KEY] = (total, now.timestamp())
     return total
 
 

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from core.queries import count_each
+
 from . import worklist
 from .models import Role
 
@@ -46,7 +48,7 @@ def home_blocks(request) -> tuple[list[RoleBlock], worklist.WorkContext]:
     context = worklist.WorkContext(request.user)
     chosen = context.sections()
     found = worklist.querysets(context, chosen)
-    counted = worklist.counts(found)
+    counted = count_each(found)
     blocks = []
     for role in context.roles:
         entries = []

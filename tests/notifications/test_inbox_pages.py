@@ -140,3 +140,18 @@ def test_the_upcoming_reminders_come_fifty_to_a_page(cast, client_for):
     assert first.count("data-notification=") == 50 + 1  # 50 upcoming, 1 earlier
     assert second.count("data-notification=") == 10 + 1
     assert "?upcoming=2" in first
+
+
+def test_the_bell_counts_unread_and_failed_reminders_in_one_query(cast):
+    """The bell is on every page: its two numbers are one query, whoever looks."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Notification.objects.filter(recipient=cast.coordinator).update(
+        status=Status.FAILED, failed_at=timezone.now()
+    )
+    with CaptureQueriesContext(connection) as queries:
+        html = bell_html(cast.admin)
+    assert 'data-failed="1"' in html
+    bell = [q for q in queries.captured_queries if "notifications_notification" in q["sql"]]
+    assert len(bell) == 1

@@ -281,6 +281,35 @@ def test_the_navigation_shows_the_number_of_things_to_do(cast, client_for):
     assert not any("patients_scheduledvisit" in q["sql"] for q in queries.captured_queries)
 
 
+def _session_writes(queries) -> list:
+    return [q for q in queries.captured_queries if q["sql"].startswith('UPDATE "django_session"')]
+
+
+def test_the_home_page_rewrites_the_session_only_when_its_count_changes(cast, client_for):
+    """The count is kept in the session; writing it back unchanged on every visit of the
+    home page would cost three queries a visit."""
+    client = client_for(cast.cora)
+    home(client)
+    with CaptureQueriesContext(connection) as queries:
+        home(client)
+    assert not _session_writes(queries)
+    participant(baseline=site_today() - timedelta(days=40), subject_id="LATE")
+    counts, _html = home(client)
+    total = sum(counts.values())
+    assert f'data-work="{total}"' in client.get(reverse("password_change_done")).content.decode()
+
+
+def test_the_home_page_reads_the_users_memberships_once(cast, client_for):
+    client = client_for(cast.cora)
+    home(client)
+    with CaptureQueriesContext(connection) as queries:
+        home(client)
+    reads = [
+        q for q in queries.captured_queries if q["sql"].startswith('SELECT "trials_membership"')
+    ]
+    assert len(reads) == 1, [q["sql"][:120] for q in reads]
+
+
 def test_see_all_pages_through_a_section_with_filters_and_per_site_counts(
     cast, client_for, monkeypatch
 ):
@@ -354,9 +383,10 @@ def test_a_new_kind_of_work_is_a_section_not_a_page(cast, client_for, monkeypatc
 
 
 def test_a_section_no_row_can_enter_counts_zero(db):
+    from core.queries import count_each
     from trials.models import Site
 
-    assert worklist.counts({"none": Site.objects.none(), "any": Site.objects.all()}) == {
+    assert count_each({"none": Site.objects.none(), "any": Site.objects.all()}) == {
         "none": 0,
         "any": Site.objects.count(),
     }
