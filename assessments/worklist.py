@@ -6,7 +6,8 @@ from datetime import timedelta
 from functools import reduce
 from operator import or_
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -99,10 +100,14 @@ def doses_unrecorded(scope: Scope) -> QuerySet:
 
 
 def lacking(code: str, records: QuerySet) -> Q:
-    """The visit's protocol definition names the form and no record of it exists there."""
-    return Q(definition__forms__contains=[code]) & ~Exists(
-        records.filter(scheduled_visit=OuterRef("pk"))
-    )
+    """The visit's protocol definition names the form and no record of it exists there.
+
+    Written as "the first record's id IS NULL", not NOT EXISTS: PostgreSQL turns a NOT
+    EXISTS inside an OR into a hashed sub-plan that reads every record of the form in the
+    study (time growing with the study: 30 ms at 5,000 participants), where this probes
+    the record's visit index for the site's visits only (make bench)."""
+    first = records.filter(scheduled_visit=OuterRef("pk")).order_by().values("pk")[:1]
+    return Q(definition__forms__contains=[code]) & Q(IsNull(Subquery(first), True))
 
 
 def forms_missing(scope: Scope) -> QuerySet:
