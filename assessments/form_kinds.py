@@ -17,15 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import models
-from django.db.models import OuterRef, Value
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from trials.forms.codes import FORM_CODES, INSTRUMENT_CODES, STEROID_DOSE, TREG_PANEL
 from trials.forms.spec import Text
-from trials.models import FormDefinition
+from trials.models import FormDefinition, VisitDefinition
 
 from . import checks, form_records, form_rules, forms, instruments
 from .models import FormRecord, InstrumentResponse, ItemLabels, SteroidDose, TregPanel
@@ -93,15 +91,6 @@ class FormKind:
 
     def code_of(self, record) -> str:
         return getattr(record, self.code_field) if self.code_field else self.code
-
-    def entered_codes(self) -> models.Expression:
-        """The form codes entered at the outer visit (`OuterRef("pk")`), as an array."""
-        column = models.F(self.code_field) if self.code_field else Value(self.code)
-        return ArraySubquery(
-            self.model.objects.filter(scheduled_visit=OuterRef("pk"))
-            .annotate(entered_code=column)
-            .values("entered_code")
-        )
 
     def label(self, code: str, catalogue: Catalogue | None = None) -> str:
         raise NotImplementedError
@@ -393,26 +382,22 @@ def kind_at(visit, code: str) -> FormKind | None:
     return kind
 
 
-def records_by_form() -> dict[str, models.QuerySet]:
-    """For each capture form, the records that answer it (to be narrowed to one visit), for
-    a set-based finder of missing forms: the built-in codes, and every code a protocol
-    defines as data (one query)."""
-    found = {
-        code: kind.model.objects.filter(**({kind.code_field: code} if kind.code_field else {}))
-        for code, kind in _BUILTIN.items()
-    }
-    defined = FormDefinition.objects.exclude(code__in=FORM_CODES).values_list("code", flat=True)
-    for code in sorted(set(defined)):
-        found[code] = FormRecord.objects.filter(form_code=code)
+def records_by_form(study_ids: Iterable[int]) -> dict[str, models.QuerySet]:
+    """For each form the visits of these studies schedule, the records that answer it (to
+    be narrowed to one visit), for a set-based finder of missing forms. One query reads the
+    schedules: a form no visit names costs the finder nothing."""
+    schedules = VisitDefinition.objects.filter(version__study__in=list(study_ids))
+    scheduled = {code for forms in schedules.values_list("forms", flat=True) for code in forms}
+    found = {}
+    for code in sorted(scheduled):
+        kind = kind_for(code)
+        if kind is not None:
+            found[code] = kind.model.objects.filter(
+                **({kind.code_field: code} if kind.code_field else {})
+            )
     return found
 
 
 def is_captured(code: str) -> bool:
     """Whether a scheduled form code is entered through the visit pages and API."""
     return kind_for(code) is not None
-
-
-def entered_codes() -> list[models.Expression]:
-    """One array subquery per kind: the codes entered at the outer visit. A set-based
-    finder (dashboard, work lists) concatenates them to compare with the schedule."""
-    return [kind.entered_codes() for kind in KINDS]

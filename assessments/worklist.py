@@ -117,7 +117,7 @@ def forms_missing(scope: Scope) -> QuerySet:
     One query: a visit is listed when any form's `lacking` branch holds (ORed), and each
     branch is also selected as `lacks_<code>`, so the rows say which forms they lack
     without another query."""
-    found = form_kinds.records_by_form()
+    found = form_kinds.records_by_form(scope.study_ids)
     lacks = {code: lacking(code, records) for code, records in sorted(found.items())}
     visits = ScheduledVisit.objects.filter(
         scope.at_sites(SITE), status=VisitStatus.DONE, definition__isnull=False
