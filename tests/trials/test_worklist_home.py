@@ -390,3 +390,14 @@ def test_a_section_no_row_can_enter_counts_zero(db):
         "none": 0,
         "any": Site.objects.count(),
     }
+
+
+def test_a_study_whose_visits_schedule_no_form_misses_none(db, client_for):
+    """The missing-forms finder asks only about scheduled forms: with none, it counts zero."""
+    from tests.factories import SiteFactory
+
+    site = SiteFactory()
+    user = UserFactory(username="newcomer")
+    MembershipFactory(user=user, study=site.study, site=site, role=Role.COORDINATOR)
+    counts, _html = home(client_for(user))
+    assert counts["forms-missing"] == 0
