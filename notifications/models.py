@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import ChoiceLabels
 from patients.models import Participant
 from trials.models import ReminderEvent, ReminderRule, Site, Study
 
@@ -148,7 +149,7 @@ class NotificationQuerySet(models.QuerySet):
         return self.exclude(kind__in=ROUTINE_KINDS)
 
 
-class Notification(models.Model):
+class Notification(ChoiceLabels, models.Model):
     kind = models.CharField(_("reminder"), max_length=30, choices=KIND_CHOICES)
     rule = models.ForeignKey(
         ReminderRule, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.tracking import clinical_record
+from core.choices import ChoiceLabels
 from patients.models import Participant, ScheduledVisit
 from signatures.models import Meaning, Signature
 from signatures.services import fingerprint, standing_signature
@@ -218,7 +219,7 @@ class AdverseEventQuerySet(models.QuerySet):
 
 
 @clinical_record()
-class AdverseEvent(models.Model):
+class AdverseEvent(ChoiceLabels, models.Model):
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="adverse_events"
     )

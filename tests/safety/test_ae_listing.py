@@ -155,6 +155,7 @@ def test_the_review_queue_and_the_listing_page_through_in_their_order(
     from safety import views
 
     monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    monkeypatch.setattr(views, "QUEUE_PAGE_SIZE", 3)
     client = client_for(cast.investigator)
     queue = [rows(review_queue(client, cast.study.code, page=n)) for n in (1, 2)]
     assert queue == [["Pneumonia", "Fatigue", "Rash"], ["Nausea"]]
