@@ -206,13 +206,19 @@ def derive_treg(
 
 # mg of prednisone equivalent to 1 mg of the drug (DESIGN.md; standard anti-inflammatory
 # equivalence: prednisone 5 mg = methylprednisolone 4 mg = hydrocortisone 20 mg =
-# dexamethasone 0.75 mg).
+# dexamethasone 0.75 mg = deflazacort 6 mg = betamethasone 0.6 mg = cortisone 25 mg), each
+# factor to two decimal places as written here: deflazacort 6 mg is 4.98 mg, not 5. The
+# CONMED form of the shipped protocols converts with the same factors (a test keeps them in
+# step).
 PREDNISONE_EQUIVALENT = {
     "prednisone": Decimal("1"),
     "prednisolone": Decimal("1"),
     "methylprednisolone": Decimal("1.25"),
     "hydrocortisone": Decimal("0.25"),
     "dexamethasone": Decimal("6.67"),
+    "deflazacort": Decimal("0.83"),
+    "betamethasone": Decimal("8.33"),
+    "cortisone": Decimal("0.2"),
 }
 STEROID_SPARING_REDUCTION = Decimal("0.25")
 

@@ -249,6 +249,8 @@ class SteroidKind(_LimitedKind):
             "date": record.date,
             "derived": {
                 "prednisone_eq_mg": _text(record.prednisone_eq_mg),
+                "other_glucocorticoids_eq_mg": _text(record.other_glucocorticoids_eq_mg),
+                "total_prednisone_eq_mg": _text(record.total_prednisone_eq_mg),
                 "mg_per_kg_per_day": _text(record.mg_per_kg_per_day),
                 "baseline_prednisone_eq_mg": _text(record.baseline_prednisone_eq_mg),
                 "pct_change_from_baseline": _text(record.pct_change_from_baseline),

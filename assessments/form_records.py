@@ -1,6 +1,7 @@
 """How `capture_form` cleans and saves each kind of form (`form_kinds`): scored instruments
 (with their standing alerts), Treg panels and steroid doses (with their change from
-baseline), and forms the protocol defines as data."""
+baseline; a steroid dose with the day's concomitant glucocorticoids), and forms the protocol
+defines as data (VITALS sizes doses, CONMED recomputes the steroid doses)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from audit.tracking import acting
 from patients.models import DoseStatus
 from patients.services import apply_body_size
 from trials import dosing
-from trials.forms.codes import BODY_HEIGHT, BODY_WEIGHT, VITALS
+from trials.forms.codes import BODY_HEIGHT, BODY_WEIGHT, CONMED, VITALS
 from trials.services import phase_specs
 
-from . import instruments, selectors
+from . import glucocorticoids, instruments, selectors
 from .derivations import (
     TregDerived,
     derive_treg,
@@ -133,8 +134,10 @@ def _sync_alerts(response: InstrumentResponse, alerts, *, user, reason: str) -> 
 
 # Treg panels and steroid doses store their change from the baseline visit's record; when
 # the baseline record is entered or corrected, the others are recomputed in the same
-# transaction. That recomputation is derived data only, so it does not bump the others'
-# row_version (a user editing one of them is not in conflict with a baseline correction).
+# transaction. Steroid doses also add the CONMED glucocorticoids of their day, so a saved
+# CONMED recomputes them too. That recomputation is derived data only, so it does not bump
+# the others' row_version (a user editing one of them is not in conflict with a baseline
+# correction).
 
 
 def _treg_derived(panel: TregPanel | None) -> TregDerived | None:
@@ -172,9 +175,10 @@ def _save_with_baseline(
 ):
     """Save a record whose derived values compare it with the baseline visit's record.
 
-    `derive(inputs, baseline_record)` gives the derived fields. Saving the baseline record
-    itself recomputes the change from baseline of the participant's other records of the
-    same form, in the same transaction (derived data: their row_version does not move).
+    `derive(inputs, baseline_record)` gives the derived fields from the values of the
+    model's `DERIVED_FROM` fields. Saving the baseline record itself recomputes the change
+    from baseline of the participant's other records of the same form, in the same
+    transaction (derived data: their row_version does not move).
     """
     base_visit = selectors.baseline_visit(participant)
     is_baseline = base_visit is not None and base_visit.pk == visit.pk
@@ -197,7 +201,7 @@ def _save_with_baseline(
         # Audit reasons are stored data, written in English whatever the page's language.
         with acting(user, f"Change from baseline recomputed: baseline {what} saved"):
             for other in others.select_for_update():
-                derived = derive({n: getattr(other, n) for n in model.INPUTS}, record)
+                derived = derive({n: getattr(other, n) for n in model.DERIVED_FROM}, record)
                 if any(getattr(other, n) != v for n, v in derived.items()):
                     for name, value in derived.items():
                         setattr(other, name, value)
@@ -211,24 +215,76 @@ def save_treg(participant, visit, values, existing, user, reason):
     )
 
 
-def _steroid_fields(values: dict, baseline_eq: Decimal | None) -> dict:
+def _steroid_fields(values: dict, others: Decimal, baseline_total: Decimal | None) -> dict:
+    """A steroid dose's derived values: its drug's prednisone equivalent, plus `others` (the
+    concomitant glucocorticoids of its day) gives the day's total, which the endpoint reads:
+    mg/kg/day, and the change from `baseline_total` (the baseline record's total)."""
     pred_eq = prednisone_equivalent(values["drug"], values["mg_per_day"])
+    total = pred_eq + others
     return {
         "prednisone_eq_mg": pred_eq,
-        "mg_per_kg_per_day": mg_per_kg(pred_eq, values.get("weight_kg")),
-        "baseline_prednisone_eq_mg": baseline_eq,
-        "pct_change_from_baseline": percent_change(baseline_eq, pred_eq),
-        "steroid_sparing": is_steroid_sparing_response(baseline_eq, pred_eq),
+        "other_glucocorticoids_eq_mg": others,
+        "total_prednisone_eq_mg": total,
+        "mg_per_kg_per_day": mg_per_kg(total, values.get("weight_kg")),
+        "baseline_prednisone_eq_mg": baseline_total,
+        "pct_change_from_baseline": percent_change(baseline_total, total),
+        "steroid_sparing": is_steroid_sparing_response(baseline_total, total),
     }
 
 
-def save_steroid(participant, visit, values, existing, user, reason):
-    def derive(inputs, baseline):
-        return _steroid_fields(inputs, baseline and baseline.prednisone_eq_mg)
+def _steroid_deriver(participant):
+    """`derive(inputs, baseline_record)` for the participant's steroid doses, reading their
+    CONMED glucocorticoids once (`glucocorticoids`: the one rule of what counts)."""
+    rows = glucocorticoids.of_participant(participant)
 
+    def derive(inputs, baseline):
+        others = glucocorticoids.prednisone_eq_on(rows, inputs["date"], steroid_drug=inputs["drug"])
+        return _steroid_fields(inputs, others, baseline and baseline.total_prednisone_eq_mg)
+
+    return derive
+
+
+def save_steroid(participant, visit, values, existing, user, reason):
     return _save_with_baseline(
-        SteroidDose, "steroid dose", derive, participant, visit, values, existing, user, reason
+        SteroidDose,
+        "steroid dose",
+        _steroid_deriver(participant),
+        participant,
+        visit,
+        values,
+        existing,
+        user,
+        reason,
     )
+
+
+def recompute_steroid_totals(participant, *, user, reason: str) -> None:
+    """Recompute the participant's steroid doses from their CONMED glucocorticoids, after a
+    CONMED record was saved, in its transaction: the baseline record first, then the others
+    against its total. Derived data only: no row_version moves (nobody editing a dose is in
+    conflict with a CONMED entry), and only a record whose values change is written, under
+    `reason`."""
+    doses = list(
+        SteroidDose.objects.filter(participant=participant)
+        .select_for_update()
+        .order_by("date", "pk")
+    )
+    if not doses:
+        return
+    derive = _steroid_deriver(participant)
+    base_visit = selectors.baseline_visit(participant)
+    baseline = next(
+        (d for d in doses if base_visit and d.scheduled_visit_id == base_visit.pk), None
+    )
+    ordered = ([baseline] if baseline else []) + [d for d in doses if d is not baseline]
+    with acting(user, reason):
+        for dose in ordered:
+            against = None if dose is baseline else baseline
+            derived = derive({n: getattr(dose, n) for n in SteroidDose.DERIVED_FROM}, against)
+            if any(getattr(dose, n) != v for n, v in derived.items()):
+                for name, value in derived.items():
+                    setattr(dose, name, value)
+                dose.save(update_fields=[*derived, "updated_at"])
 
 
 def save_protocol_form(participant, visit, code, values, existing, user, reason):
@@ -244,6 +300,13 @@ def save_protocol_form(participant, visit, code, values, existing, user, reason)
     )
     if code == VITALS:
         _size_doses(participant, visit, record, user=user)
+    if code == CONMED:
+        # Audit reasons are stored data, written in English whatever the page's language.
+        recompute_steroid_totals(
+            participant,
+            user=user,
+            reason="Prednisone-equivalent total recomputed: concomitant medication saved",
+        )
     return record
 
 

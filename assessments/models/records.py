@@ -6,6 +6,8 @@ stored too, so anyone can recompute them. Rows are never deleted: a correction i
 update with a reason, recorded by the audit triggers.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -255,6 +257,8 @@ class TregPanel(VisitRecord):
         "treg_pct_of_cd4",
         "tcon_pct_of_cd4",
     )
+    #: What the derived values are computed from (with the baseline's record).
+    DERIVED_FROM = INPUTS
 
     class Meta:
         ordering = ["participant", "sample_date"]
@@ -300,11 +304,20 @@ class SteroidDrug(models.TextChoices):
     METHYLPREDNISOLONE = "methylprednisolone", _("Methylprednisolone")
     HYDROCORTISONE = "hydrocortisone", _("Hydrocortisone")
     DEXAMETHASONE = "dexamethasone", _("Dexamethasone")
+    DEFLAZACORT = "deflazacort", _("Deflazacort")
+    BETAMETHASONE = "betamethasone", _("Betamethasone")
+    CORTISONE = "cortisone", _("Cortisone")
 
 
 @clinical_record()
 class SteroidDose(VisitRecord):
-    """The daily glucocorticoid dose at a visit, as prednisone equivalent."""
+    """The daily glucocorticoid dose at a visit, as prednisone equivalent.
+
+    The record names one drug; the glucocorticoids the participant's concomitant medication
+    (CONMED) lists as taken on its date add to it (`assessments.glucocorticoids`), and the
+    steroid-taper endpoint (mg/kg/day, change from baseline, sparing) reads that day's
+    total, so a taper with two drugs is judged on both.
+    """
 
     FORM_CODE = STEROID_DOSE
 
@@ -320,31 +333,56 @@ class SteroidDose(VisitRecord):
     weight_kg = models.DecimalField(
         _("body weight (kg)"), max_digits=5, decimal_places=1, null=True, blank=True
     )
-    # Derived (assessments.derivations).
+    # Derived (assessments.derivations, assessments.glucocorticoids). The total adds up to
+    # 30 CONMED rows of up to 100,000 mg three times a day: its columns are wide enough for
+    # any total the forms accept (a saved CONMED must never fail on a steroid dose's column).
     prednisone_eq_mg = models.DecimalField(
         _("prednisone equivalent (mg/day)"), max_digits=9, decimal_places=2
     )
+    other_glucocorticoids_eq_mg = models.DecimalField(
+        _("concomitant glucocorticoids, prednisone equivalent (mg/day)"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal(0),
+    )
+    total_prednisone_eq_mg = models.DecimalField(
+        _("total prednisone equivalent (mg/day)"), max_digits=12, decimal_places=2
+    )
     mg_per_kg_per_day = models.DecimalField(
-        _("prednisone equivalent (mg/kg/day)"),
-        max_digits=8,
+        _("total prednisone equivalent (mg/kg/day)"),
+        max_digits=12,
         decimal_places=3,
         null=True,
         blank=True,
     )
     baseline_prednisone_eq_mg = models.DecimalField(
-        _("baseline prednisone equivalent (mg/day)"),
-        max_digits=9,
+        _("baseline total prednisone equivalent (mg/day)"),
+        max_digits=12,
         decimal_places=2,
         null=True,
         blank=True,
     )
     pct_change_from_baseline = models.DecimalField(
-        _("change from baseline (%)"), max_digits=9, decimal_places=1, null=True, blank=True
+        _("change from baseline (%)"), max_digits=16, decimal_places=1, null=True, blank=True
     )
     # xgettext:no-python-format (a literal percent sign, never formatted)
     steroid_sparing = models.BooleanField(_("reduced by 25 % or more from baseline"), default=False)
 
     INPUTS = ("drug", "mg_per_day", "weight_kg")
+    #: What the derived values are computed from (with the baseline's record): the inputs
+    #: and the day, whose CONMED glucocorticoids count.
+    DERIVED_FROM = ("date", *INPUTS)
+    #: Computed on every save, and again when CONMED or the baseline record changes (audit
+    #: trails mark them as derived).
+    derived_fields = (
+        "prednisone_eq_mg",
+        "other_glucocorticoids_eq_mg",
+        "total_prednisone_eq_mg",
+        "mg_per_kg_per_day",
+        "baseline_prednisone_eq_mg",
+        "pct_change_from_baseline",
+        "steroid_sparing",
+    )
 
     class Meta:
         ordering = ["participant", "date"]

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from django import template
 from django.utils.translation import gettext as _
 
-from assessments import dosing, entry, form_kinds, selectors
+from assessments import dosing, entry, form_kinds, glucocorticoids, selectors
 from assessments.instruments import base
 from patients.clinical_dates import study_period
 from patients.models import VisitStatus
-from patients.selectors import hidden_result_codes
-from trials.forms.codes import STEROID_DOSE, TREG_PANEL
+from patients.selectors import can_see_values, hidden_result_codes
+from trials.forms.codes import CONMED, STEROID_DOSE, TREG_PANEL
 
 register = template.Library()
 
@@ -77,7 +77,7 @@ def panel_context(participant, user, *, today=None) -> dict:
     def inside(day) -> bool:
         return day is not None and (start is None or start <= day) and day <= end
 
-    efficacy_points, treg_pct, treg_abs, steroid = [], [], [], []
+    efficacy_points, treg_pct, treg_abs, steroid, others = [], [], [], [], []
     for visit_id, by_code in records.items():
         visit = by_visit[visit_id]
         if efficacy and shown[efficacy] and efficacy in by_code and inside(visit.actual_date):
@@ -95,12 +95,11 @@ def panel_context(participant, user, *, today=None) -> dict:
             treg_abs.append({"x": x, "y": _number(panel.treg_per_ul), "visit": visit.code})
         if shown[STEROID_DOSE] and STEROID_DOSE in by_code and inside(by_code[STEROID_DOSE].date):
             dose = by_code[STEROID_DOSE]
-            steroid.append(
-                {
-                    "x": selectors.study_week(baseline, dose.date),
-                    "y": _number(dose.prednisone_eq_mg),
-                    "visit": visit.code,
-                }
+            x = selectors.study_week(baseline, dose.date)
+            # The day's total, which the taper endpoint reads, and its concomitant part.
+            steroid.append({"x": x, "y": _number(dose.total_prednisone_eq_mg), "visit": visit.code})
+            others.append(
+                {"x": x, "y": _number(dose.other_glucocorticoids_eq_mg), "visit": visit.code}
             )
 
     def ordered(points):
@@ -119,7 +118,13 @@ def panel_context(participant, user, *, today=None) -> dict:
             "pct": ordered(treg_pct),
             "abs": ordered(treg_abs),
         },
-        "steroid": {"label": _("Prednisone equivalent (mg/day)"), "points": ordered(steroid)},
+        "steroid": {
+            "label": _("Prednisone equivalent, all glucocorticoids (mg/day)"),
+            "points": ordered(steroid),
+            "others_label": _("of which concomitant glucocorticoids (mg/day)"),
+            # Drawn only when some dose has a concomitant part.
+            "others": ordered(others) if any(p["y"] for p in others) else [],
+        },
     }
     return {
         "participant": participant,
@@ -140,6 +145,19 @@ def panel_context(participant, user, *, today=None) -> dict:
 def participant_panel(context, participant):
     user = context.get("user") or context["request"].user
     return {**panel_context(participant, user), "request": context.get("request")}
+
+
+@register.simple_tag(takes_context=True)
+def counted_glucocorticoids(context, record) -> list:
+    """The CONMED rows a steroid dose's day counts (`assessments.glucocorticoids`), for its
+    page to say where its total comes from; none for a reader who may not see CONMED's
+    values (a protocol that blinds it)."""
+    user = context.get("user") or context["request"].user
+    participant = record.participant
+    if not can_see_values(user, participant, CONMED):
+        return []
+    rows = glucocorticoids.of_participant(participant)
+    return glucocorticoids.taken_on(rows, record.date, steroid_drug=record.drug)
 
 
 @register.simple_tag

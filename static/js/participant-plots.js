@@ -33,8 +33,11 @@
      y: {beginAtZero: true, position: "left", title: {display: true, text: data.treg.pct_label}},
      y1: {beginAtZero: true, position: "right", grid: {drawOnChartArea: false}, title: {display: true, text: data.treg.abs_label}}},
     "Treg");
-  draw("plot-steroid",
-    [{label: data.steroid.label, data: data.steroid.points, borderColor: "#dc3545", backgroundColor: "#dc3545", stepped: false}],
+  var steroid = [{label: data.steroid.label, data: data.steroid.points, borderColor: "#dc3545", backgroundColor: "#dc3545", stepped: false}];
+  if (data.steroid.others && data.steroid.others.length) {
+    steroid.push({label: data.steroid.others_label, data: data.steroid.others, borderColor: "#fd7e14", backgroundColor: "#fd7e14", borderDash: [5, 3]});
+  }
+  draw("plot-steroid", steroid,
     {x: xAxis(), y: {beginAtZero: true, title: {display: true, text: data.steroid.label}}},
     data.steroid.label);
 })();

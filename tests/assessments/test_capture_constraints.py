@@ -100,6 +100,7 @@ def steroid_row(p, v, user, **changes):
         "drug": "prednisone",
         "mg_per_day": Decimal(10),
         "prednisone_eq_mg": Decimal(10),
+        "total_prednisone_eq_mg": Decimal(10),
     }
     return SteroidDose(**(fields | changes))
 

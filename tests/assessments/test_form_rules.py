@@ -4,6 +4,8 @@ codes read as null, hiding cascades, calculations are recomputed, rules of each 
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from assessments.form_rules import run
 from trials.forms.expressions import ItemType
 from trials.forms.spec import CheckSpec, FormSpec, GroupSpec, ItemSpec, Text
@@ -130,13 +132,43 @@ def test_glucocorticoids_taken_now_add_up_to_a_prednisone_equivalent():
     ]
     result = run(shipped_conmed(), {"CM": rows})
     assert result.errors == {}
-    # 10 mg twice a day + 4 mg x 1.25; the stopped one counts 0; aspirin is no glucocorticoid.
+    # 10 mg twice a day + 4 mg x 1.25. The stopped one keeps its daily equivalent (the
+    # steroid dose's total reads it on the days it was taken) but is not taken now; aspirin
+    # is no glucocorticoid.
     assert result.calculated == {
         "PREDTOT": "25.00",
         "CM.1.CMPREDEQ": "20.00",
+        "CM.1.CMPREDNOW": "20.00",
         "CM.2.CMPREDEQ": "5.00",
-        "CM.3.CMPREDEQ": "0.00",
+        "CM.2.CMPREDNOW": "5.00",
+        "CM.3.CMPREDEQ": "5.00",
+        "CM.3.CMPREDNOW": "0.00",
     }
+
+
+def test_only_stopped_glucocorticoids_are_none_taken_now():
+    stopped = medication(CMDOSE="20", CMGC="hydrocortisone", CMONGO="N", CMENDTC="2020-02-01")
+    result = run(shipped_conmed(), {"CM": [stopped, medication(CMTRT="Aspirin", CMDOSE="75")]})
+    assert result.calculated == {
+        "PREDTOT": "0.00",
+        "CM.1.CMPREDEQ": "5.00",
+        "CM.1.CMPREDNOW": "0.00",
+    }
+
+
+@pytest.mark.parametrize(
+    ("drug", "mg", "equivalent"),
+    [
+        ("deflazacort", "6", "4.98"),  # 6 x 0.83
+        ("betamethasone", "0.6", "5.00"),  # 0.6 x 8.33 = 4.998
+        ("cortisone", "25", "5.00"),  # 25 x 0.2
+        ("cortisone", "12.5", "2.50"),
+    ],
+)
+def test_the_conmed_form_converts_the_other_glucocorticoids(drug, mg, equivalent):
+    result = run(shipped_conmed(), {"CM": [medication(CMDOSE=mg, CMGC=drug)]})
+    assert result.calculated["CM.1.CMPREDEQ"] == equivalent
+    assert result.calculated["PREDTOT"] == equivalent
 
 
 def test_the_conmed_factors_are_the_steroid_forms_factors():

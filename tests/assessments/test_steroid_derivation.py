@@ -29,6 +29,9 @@ def test_the_equivalence_factors_are_those_of_the_design_as_exact_decimals():
         "methylprednisolone": D("1.25"),
         "hydrocortisone": D("0.25"),
         "dexamethasone": D("6.67"),
+        "deflazacort": D("0.83"),  # 6 mg = 5 mg prednisone
+        "betamethasone": D("8.33"),  # 0.6 mg = 5 mg prednisone
+        "cortisone": D("0.2"),  # 25 mg = 5 mg prednisone
     }
     assert design == PREDNISONE_EQUIVALENT
     assert all(type(factor) is Decimal for factor in PREDNISONE_EQUIVALENT.values())
@@ -43,6 +46,12 @@ def test_the_equivalence_factors_are_those_of_the_design_as_exact_decimals():
         ("hydrocortisone", 20, D("5.00")),  # 20 × 0.25
         ("dexamethasone", "0.75", D("5.00")),  # 0.75 × 6.67 = 5.0025
         ("dexamethasone", 4, D("26.68")),
+        ("deflazacort", 6, D("4.98")),  # 6 × 0.83: the table's factor, not 5/6
+        ("deflazacort", 30, D("24.90")),
+        ("betamethasone", "0.6", D("5.00")),  # 0.6 × 8.33 = 4.998
+        ("betamethasone", 3, D("24.99")),
+        ("cortisone", 25, D("5.00")),  # 25 × 0.2
+        ("cortisone", "37.5", D("7.50")),
     ],
 )
 def test_a_dose_is_converted_to_prednisone_equivalent_mg_per_day(drug, mg, equivalent):
@@ -133,9 +142,9 @@ def test_an_incomplete_or_impossible_entry_is_refused(entry, expected):
 
 
 def test_an_unknown_drug_is_refused_on_the_drug_field():
-    errors = messages(validate_steroid("cortisone", 25, None))
+    errors = messages(validate_steroid("budesonide", 9, None))
     assert list(errors) == ["drug"]
-    assert "cortisone" in errors["drug"][0]
+    assert "budesonide" in errors["drug"][0]
 
 
 doses = st.decimals(min_value=0, max_value=1000, places=2)

@@ -186,6 +186,8 @@ def test_concomitant_medications_branch_and_repeat(journey, lang, enrolled):
     derived = cora.page.eval_on_selector_all(
         "#derived td", "cells => cells.map(c => c.innerText.trim())"
     )
-    # The total, then each row's: the stopped prednisone counts for nothing, 4 mg of
-    # methylprednisolone twice a day for 4 × 1.25 × 2 = 10 mg/day of prednisone.
-    assert [cell.split()[0] for cell in derived] == ["10.00", "0.00", "10.00"]
+    # The total taken now, each row's daily equivalent, then each row's taken now: the
+    # stopped prednisone keeps its 20 mg/day (a steroid dose dated while it was taken counts
+    # it) but is not taken now; 4 mg of methylprednisolone twice a day is 4 × 1.25 × 2 = 10
+    # mg/day of prednisone.
+    assert [cell.split()[0] for cell in derived] == ["10.00", "20.00", "10.00", "0.00", "10.00"]

@@ -91,7 +91,7 @@ def test_the_shipped_rp_protocol_defines_vitals_conmed_and_medhist_and_schedules
     assert vitals.checks[0].rule == "DIABP < SYSBP"
     conmed = registry.form("CONMED", version=version)
     assert conmed.groups[1].repeating and conmed.groups[1].checks[0].id == "CM1"
-    assert conmed.item("PREDTOT").calc == "sum(CM.CMPREDEQ)"
+    assert conmed.item("PREDTOT").calc == "sum(CM.CMPREDNOW)"
     assert conmed.item("CMENDTC").show_if == "CMONGO == 'N'"
     assert registry.form("MEDHIST", version=version).groups[0].repeating
 

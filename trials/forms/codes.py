@@ -21,3 +21,18 @@ FORM_CODES = INSTRUMENT_CODES | {ELIGIBILITY, ADVERSE_EVENTS, TREG_PANEL, STEROI
 VITALS = "VITALS"
 BODY_WEIGHT = "WEIGHT"
 BODY_HEIGHT = "HEIGHT"
+
+#: The protocol-defined form of concomitant medication whose glucocorticoid rows add to the
+#: day's prednisone-equivalent total of a steroid dose (`assessments.glucocorticoids`): a
+#: repeating group of rows with these items, the row's glucocorticoid (a code of
+#: `assessments.derivations.PREDNISONE_EQUIVALENT`, blank for any other drug) and its
+#: calculated daily prednisone equivalent. A protocol without it (or without these items)
+#: adds nothing to the steroid dose.
+CONMED = "CONMED"
+CONMED_ROWS = "CM"
+CM_DRUG = "CMTRT"
+CM_START = "CMSTDTC"
+CM_ONGOING = "CMONGO"
+CM_STOP = "CMENDTC"
+CM_GLUCOCORTICOID = "CMGC"
+CM_PREDNISONE_EQ = "CMPREDEQ"
