@@ -135,8 +135,15 @@ class VersionedForm(forms.Form):
             field.disabled = True
 
 
+#: crispy's inline radios in one template (no include per option): an instrument form has
+#: dozens of them.
+INLINE_RADIOS = "assessments/crispy/radioselect_inline.html"
+
+
 def _laid_out(name: str, field: forms.Field):
-    return InlineRadios(name) if isinstance(field.widget, forms.RadioSelect) else Field(name)
+    if isinstance(field.widget, forms.RadioSelect):
+        return InlineRadios(name, template=INLINE_RADIOS)
+    return Field(name)
 
 
 class VisitForm(VersionedForm):
