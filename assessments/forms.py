@@ -68,9 +68,7 @@ class VersionedForm(forms.Form):
     def helper(self) -> FormHelper:
         """Rendered with `{% crispy form %}` inside the page's own <form> tag; yes / no
         questions inline so that a 27-item index stays readable."""
-        helper = FormHelper()
-        helper.form_tag = False
-        helper.disable_csrf = True
+        helper = _bare_helper()
         helper.layout = Layout(*(_laid_out(name, field) for name, field in self.fields.items()))
         return helper
 
@@ -138,6 +136,14 @@ class VersionedForm(forms.Form):
 #: crispy's inline radios in one template (no include per option): an instrument form has
 #: dozens of them.
 INLINE_RADIOS = "assessments/crispy/radioselect_inline.html"
+
+
+def _bare_helper() -> FormHelper:
+    """A helper for a form inside the page's own <form> tag, still without a layout."""
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    return helper
 
 
 def _laid_out(name: str, field: forms.Field):
@@ -210,8 +216,15 @@ class InstrumentForm(VisitForm):
     def helper(self) -> FormHelper:
         """The items under their groups' headings (fieldsets), each group with a "None of the
         below" button when the form can be edited (static/js/none-below.js). The button only
-        fills answers in the page: every item is still posted, and checked, one by one."""
-        helper = super().helper
+        fills answers in the page: every item is still posted, and checked, one by one.
+
+        crispy reads it twice a render: the layout is kept for as long as the fields and
+        whether they are disabled stay the same."""
+        shape = tuple((name, field.disabled) for name, field in self.fields.items())
+        cached = self.__dict__.get("_helper")
+        if cached is not None and cached[0] == shape:
+            return cached[1]
+        helper = _bare_helper()
         placed = set()
         layout = []
         items = {item.code for item in self.instrument.items}
@@ -244,6 +257,7 @@ class InstrumentForm(VisitForm):
             elif name not in placed:
                 ordered.append(_laid_out(name, self.fields[name]))
         helper.layout = Layout(*ordered)
+        self._helper = (shape, helper)
         return helper
 
     def answers(self) -> dict:
@@ -491,9 +505,7 @@ class ProtocolForm(VisitForm):
 
         def laid(name):
             field = self.fields[name]
-            parts = [
-                InlineRadios(name) if isinstance(field.widget, forms.RadioSelect) else Field(name)
-            ]
+            parts = [_laid_out(name, field)]
             if CONFIRM_PREFIX + name in self.fields:
                 parts.append(Field(CONFIRM_PREFIX + name))
             return parts
