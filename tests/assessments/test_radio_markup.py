@@ -54,3 +54,31 @@ def test_the_comparison_covers_radios_errors_and_help():
     html = render_crispy_form(form("RPDAI", "errors"))
     assert html.count('class="form-check form-check-inline"') >= 2 * 20
     assert 'class="invalid-feedback"' in html and "aria-describedby=" in html
+
+
+@pytest.mark.parametrize("state", ["answered", "errors", "read-only"])
+def test_a_protocol_forms_radios_are_crispys_inline_radios_too(db, monkeypatch, state):
+    """The RP protocol's CONMED form asks of each medication "ongoing?" with yes / no radios
+    (the posted row is shown: a blank form shows none)."""
+    from assessments import form_kinds
+    from tests.assessments.helpers_capture import participant, rp_cast, visit
+
+    rp_cast()
+    p = participant()
+    w0 = visit(p, "W0")
+
+    def conmed():
+        ongoing = "maybe" if state == "errors" else "Y"
+        data = {"visit_date": "not a date" if state == "errors" else "", "CM.1.CMONGO": ongoing}
+        built = form_kinds.kind_for("CONMED").page_form(
+            "CONMED", visit=w0, record=None, participant=p, data=data
+        )
+        built.is_valid()
+        if state == "read-only":
+            built.disable()
+        return built
+
+    ours = render_crispy_form(conmed())
+    assert 'name="CM.1.CMONGO"' in ours and "form-check-inline" in ours
+    monkeypatch.setattr(capture_forms, "_laid_out", crispys_layout)
+    assert normalised(ours) == normalised(render_crispy_form(conmed()))
