@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -56,12 +57,19 @@ class Checked:
 
 class Catalogue:
     """The forms some protocol versions define as data, read in one query, so a page listing
-    many visits and forms names each form without a query per form."""
+    many visits and forms names each form without a query per form.
+
+    The query runs when a protocol-defined form is first named: a page naming only built-in
+    forms (the RPDAI form) does not make it."""
 
     def __init__(self, version_ids: Iterable[int]):
-        self._by_version: dict[tuple[int, str], FormDefinition] = {
+        self._version_ids = set(version_ids)
+
+    @cached_property
+    def _by_version(self) -> dict[tuple[int, str], FormDefinition]:
+        return {
             (d.version_id, d.code): d
-            for d in FormDefinition.objects.filter(version_id__in=set(version_ids))
+            for d in FormDefinition.objects.filter(version_id__in=self._version_ids)
         }
 
     def definition(self, version_id: int, code: str) -> FormDefinition | None:

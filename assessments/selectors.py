@@ -111,7 +111,9 @@ def records_at(visit: ScheduledVisit, form_code: str) -> models.QuerySet:
 
 
 def record_at(visit: ScheduledVisit, form_code: str):
-    return records_at(visit, form_code).first()
+    """The record of `form_code` at `visit`, or None; with who entered it, which its page
+    names."""
+    return records_at(visit, form_code).select_related("entered_by").first()
 
 
 def open_query_counts(records) -> dict[tuple[str, int], int]:

@@ -24,9 +24,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from audit.editing import update_record
+from audit.editing import update_locked_record, update_record
 from audit.tracking import acting
-from patients.clinical_dates import check_participant_date
+from patients.clinical_dates import check_participant_date, with_date_bounds
 from patients.models import Participant, ScheduledVisit, VisitStatus
 from patients.selectors import can_see_values
 
@@ -70,7 +70,10 @@ def capture_form(
     if kind is None:
         raise ValidationError({"form": [_("There is no form “%(code)s”.") % {"code": form_code}]})
     with transaction.atomic():
-        participant = Participant.objects.select_for_update().get(pk=participant.pk)
+        # Its site (today), study and date bounds come with it: nothing more to ask below.
+        participant = with_date_bounds(
+            Participant.objects.select_for_update(of=("self",)).select_related("site", "study")
+        ).get(pk=participant.pk)
         visit = (
             ScheduledVisit.objects.live()
             .select_for_update(of=("self",))
@@ -80,6 +83,7 @@ def capture_form(
         )
         if visit is None:
             raise ValidationError({ALL: [_("This visit is no longer on the schedule.")]})
+        visit.participant = participant  # the same row, read just above
         existing = records_at(visit, form_code).select_for_update().first()
 
         errors: dict[str, list[str]] = {}
@@ -174,11 +178,8 @@ def _date_visit(visit: ScheduledVisit, day: date, *, user, reason: str) -> Sched
             if visit.participant.baseline_date
             else None,
         )
-    updated = update_record(
-        visit, expected_version=visit.row_version, changes=changes, user=user, reason=reason
-    )
-    updated.definition = visit.definition
-    return updated
+    # The caller (capture_form) holds the visit's lock: nobody saved it since it was read.
+    return update_locked_record(visit, changes=changes, user=user, reason=reason)
 
 
 # -- visits -------------------------------------------------------------------------------

@@ -77,12 +77,25 @@ def update_record(obj, *, expected_version: int, changes: dict[str, Any], user, 
                 if (saved := getattr(current, name)) != value
             ]
             raise StaleRecord(current=current, conflicts=conflicts)
-        for name, value in changes.items():
-            setattr(current, name, value)
-        current.row_version += 1
-        with acting(user, reason.strip()):
-            current.save()
-        return current
+        return update_locked_record(current, changes=changes, user=user, reason=reason)
+
+
+def update_locked_record(current, *, changes: dict[str, Any], user, reason: str):
+    """`update_record` for a row the caller read with `select_for_update` in the transaction
+    it still holds: nobody can have saved the row since, so it is not read again (nor given
+    a savepoint of its own); the change is audited with `reason` all the same."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason_for_change": _("Give a reason for changing saved data.")})
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError(
+            "update_locked_record needs the transaction that locked the row."
+        )
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.row_version += 1
+    with acting(user, reason.strip()):
+        current.save()
+    return current
 
 
 class ChangeControlledForm(forms.ModelForm):

@@ -19,14 +19,17 @@ The rule, in order:
 this module, never the reverse.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Min
+from django.db.models import Min, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from trials.models import ProtocolVersion, Site, Study
+
+from .models import Consent
 
 #: How far ahead a planned clinical date (a baseline) may lie: an enrolment is planned
 #: weeks ahead, never years; a further date is a typo that would break the calendar.
@@ -59,6 +62,28 @@ def out_of_range_message() -> str:
     }
 
 
+def with_date_bounds(participants: QuerySet) -> QuerySet:
+    """The participants read with the two dates their clinical dates are bounded by (first
+    consent, start of the study) in the same query, so a save checking a date, or a page
+    showing the participant's period, does not ask for each of them again.
+
+    The bounds are those of the moment of reading: for a read whose request adds no consent
+    (a consent recorded later in the request is seen only by a participant read again)."""
+    first_consent = (
+        Consent.objects.filter(participant=OuterRef("pk"))
+        .order_by("consent_date")
+        .values("consent_date")[:1]
+    )
+    start = (
+        ProtocolVersion.objects.filter(study=OuterRef("study_id"))
+        .order_by("effective_date")
+        .values("effective_date")[:1]
+    )
+    return participants.annotate(
+        first_consent_date=Subquery(first_consent), study_start_date=Subquery(start)
+    )
+
+
 def study_start(study: Study) -> date | None:
     """The first day of the study's period: the earliest effective date of its protocol."""
     return ProtocolVersion.objects.filter(study=study).aggregate(start=Min("effective_date"))[
@@ -68,9 +93,18 @@ def study_start(study: Study) -> date | None:
 
 def consent_bound(participant) -> Bound | None:
     """The participant's first consent: nothing of the study happens to them before it."""
-    first = participant.consents.order_by("consent_date").values_list("consent_date", flat=True)
-    day = first.first()
+    if "first_consent_date" in participant.__dict__:  # read with_date_bounds
+        day = participant.first_consent_date
+    else:
+        first = participant.consents.order_by("consent_date").values_list("consent_date", flat=True)
+        day = first.first()
     return Bound(day, _("the consent date (%s)") % day.isoformat()) if day else None
+
+
+def _participant_study_start(participant) -> date | None:
+    if "study_start_date" in participant.__dict__:  # read with_date_bounds
+        return participant.study_start_date
+    return study_start(participant.study)
 
 
 def clinical_date_problem(
@@ -80,11 +114,13 @@ def clinical_date_problem(
     study: Study | None = None,
     planned: bool = False,
     not_before: tuple[Bound | None, ...] = (),
+    start: Callable[[], date | None] | None = None,
 ) -> str | None:
-    """Why `day` cannot be this clinical date, or None when it can."""
+    """Why `day` cannot be this clinical date, or None when it can. `start` gives the study's
+    start where the caller already knows it (`with_date_bounds`)."""
     if not within_representable_range(day):
         return out_of_range_message()
-    start = study_start(study or site.study)
+    start = start() if start is not None else study_start(study or site.study)
     if start is not None and day < start:
         return _("The date cannot be before the study started (%s).") % start.isoformat()
     today = site.today()
@@ -110,6 +146,7 @@ def check_clinical_date(
     planned: bool = False,
     not_before: tuple[Bound | None, ...] = (),
     errors: dict | None = None,
+    start: Callable[[], date | None] | None = None,
 ) -> None:
     """Apply the rule to `day` (None is left to the caller's "required" check).
 
@@ -119,7 +156,7 @@ def check_clinical_date(
     if not isinstance(day, date):
         return  # absent or unparsed: the caller's own field check answers
     problem = clinical_date_problem(
-        day, site=site, study=study, planned=planned, not_before=not_before
+        day, site=site, study=study, planned=planned, not_before=not_before, start=start
     )
     if problem is None:
         return
@@ -151,6 +188,7 @@ def check_participant_date(
         planned=planned,
         not_before=bounds,
         errors=errors,
+        start=lambda: _participant_study_start(participant),
     )
 
 
@@ -159,6 +197,6 @@ def study_period(participant) -> tuple[date | None, date | None]:
     start) to the end of participation or the site's today, for what is shown about them
     (plots): a date outside it is a data error, not a point on a curve."""
     bound = consent_bound(participant)
-    start = bound.day if bound else study_start(participant.study)
+    start = bound.day if bound else _participant_study_start(participant)
     end = participant.end_date or participant.site.today()
     return start, end

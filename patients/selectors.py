@@ -8,10 +8,12 @@ from trials import access
 from .models import Participant, Unblinding
 
 
-def get_participant_or_404(user, pk) -> Participant:
-    """The participant if the user may see them (study and site), else 404."""
+def get_participant_or_404(user, pk, *, participants=None) -> Participant:
+    """The participant if the user may see them (study and site), else 404. `participants`
+    (a queryset of them) adds what a page reads with the participant (annotations)."""
     participant = (
-        Participant.objects.visible_to(user)
+        (Participant.objects.all() if participants is None else participants)
+        .visible_to(user)
         .select_related("study", "site", "protocol_version", "arm", "stratum")
         .filter(pk=pk)
         .first()

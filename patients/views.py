@@ -6,8 +6,10 @@ a service from `patients.services`, and show its refusal next to the field it co
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import OuterRef
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -16,9 +18,10 @@ from audit.editing import StaleRecord
 from signatures.models import Meaning, Signature
 from signatures.services import SignatureError, standing_signature
 from trials import access
-from trials.models import Role, Site
+from trials.models import Role, Site, VersionStatus
 
 from . import services
+from .clinical_dates import with_date_bounds
 from .eligibility import derived_age, is_age_criterion
 from .forms import (
     EligibilityForm,
@@ -29,7 +32,7 @@ from .forms import (
     SignForm,
     UnblindForm,
 )
-from .models import EligibilityAssessment, Participant, ParticipantStatus
+from .models import Consent, EligibilityAssessment, Participant, ParticipantStatus
 from .panels import participant_panels
 from .selectors import arm_display, get_participant_or_404
 
@@ -340,20 +343,40 @@ def reconsent(request, pk: int):
     )
 
 
+def _amendment(participant):
+    """The study's active version when the participant is not on it yet (re-consent).
+
+    A participant on an active version is on the study's one active version (a constraint
+    keeps it unique): the question needs no query then."""
+    if participant.protocol_version.status == VersionStatus.ACTIVE:
+        return None
+    active = participant.study.active_version()
+    return active if active and active.pk != participant.protocol_version_id else None
+
+
 @login_required
 def participant_detail(request, pk: int):
-    participant = get_participant_or_404(request.user, pk)
+    # The consents listed, and the date bounds the capture panel's plots use, come with the
+    # participant (one query), not each in a query of its own.
+    consents = Consent.objects.filter(participant=OuterRef("pk")).order_by("consent_date", "pk")
+    participant = get_participant_or_404(
+        request.user,
+        pk,
+        participants=with_date_bounds(Participant.objects.all()).annotate(
+            consent_dates=ArraySubquery(consents.values("consent_date")),
+            consent_versions=ArraySubquery(consents.values("protocol_version__label")),
+        ),
+    )
     study = participant.study
-    active = study.active_version()
-    amendment = active if active and active.pk != participant.protocol_version_id else None
+    amendment = _amendment(participant)
     return render(
         request,
         "patients/participant_detail.html",
         {
             "participant": participant,
             "arm": arm_display(request.user, participant),
-            "consents": participant.consents.select_related("protocol_version").order_by(
-                "consent_date", "pk"
+            "consents": list(
+                zip(participant.consent_dates, participant.consent_versions, strict=True)
             ),
             "can_enter": access.has_role(
                 request.user, study, services.ENTRY_ROLES, participant.site

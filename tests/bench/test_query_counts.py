@@ -100,3 +100,17 @@ def test_the_home_page_stays_small_whatever_the_study_size(measured):
 
 def test_every_page_is_measured_at_both_sizes(counts):
     assert all(set(counts[size]) == {*PAGE_NAMES, *WORK_PAGES} for size in SIZES)
+
+
+#: The participant page and the visit form, at most: their own queries (the base layout's
+#: are 8 today) within issue 13's 11 a page. A page going over has grown a query per panel
+#: or per save step: read it with what is already read (bench/pages.py names the requests).
+CEILINGS = {"participant page": 19, "visit form GET": 12, "visit form POST": 16}
+
+
+@pytest.mark.parametrize("page", sorted(CEILINGS))
+def test_the_participant_and_visit_form_pages_stay_under_their_ceiling(counts, page):
+    for size in SIZES:
+        assert counts[size][page] <= CEILINGS[page], (
+            f"{page}: {counts[size][page]} queries at {size} participants"
+        )

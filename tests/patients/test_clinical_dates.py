@@ -400,3 +400,26 @@ def test_an_overflow_without_an_edge_date_stays_a_server_error(db):
 
     with pytest.raises(OverflowError):
         overflowing(APIRequestFactory().post("/", {"day": "2026-01-05"}, format="json"))
+
+
+# -- the bounds read with the participant (with_date_bounds) -------------------------------
+
+
+@pytest.mark.parametrize("with_consent", [True, False])
+def test_the_bounds_read_with_the_participant_are_those_asked_for_without_a_query(
+    cast, with_consent, django_assert_num_queries
+):
+    """A page or a save reading the participant `with_date_bounds` checks dates and plots
+    the study period as a plain read would, asking the database nothing more."""
+    from patients.clinical_dates import consent_bound, study_period, with_date_bounds
+
+    p = participant()  # no consent recorded: the study's start bounds the period
+    if with_consent:
+        consented(p, cast.cora, p.baseline_date - timedelta(days=3))
+    plain = Participant.objects.select_related("site", "study").get(pk=p.pk)
+    read = with_date_bounds(Participant.objects.select_related("site", "study")).get(pk=p.pk)
+    expected_bound, expected_period = consent_bound(plain), study_period(plain)
+    with django_assert_num_queries(0):
+        assert consent_bound(read) == expected_bound
+        assert study_period(read) == expected_period
+    assert (expected_bound is not None) == with_consent
