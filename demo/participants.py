@@ -114,7 +114,18 @@ def _record_the_past(participant, user, today) -> None:
                         "CMONGO": "Y",
                         "CMINDC": "Relapsing polychondritis",
                         "CMGC": "prednisone",
-                    }
+                    },
+                    {  # a second glucocorticoid: the steroid taper counts it as well
+                        "CMTRT": "Hydrocortisone",
+                        "CMDOSE": "10",
+                        "CMDOSU": "mg",
+                        "CMROUTE": "PO",
+                        "CMFREQ": "QD",
+                        "CMSTDTC": (visit.target_date - timedelta(days=400)).isoformat(),
+                        "CMONGO": "Y",
+                        "CMINDC": "Adrenal insufficiency",
+                        "CMGC": "hydrocortisone",
+                    },
                 ]
             },
             "MEDHIST": {"MH": [{"MHTERM": "Hypertension", "MHONGO": "Y"}]},

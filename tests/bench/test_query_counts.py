@@ -114,4 +114,3 @@ def test_no_page_makes_more_than_fifteen_queries(counts, page):
         assert counts[size][page] <= MAX_QUERIES, (
             f"{page}: {counts[size][page]} queries at {size} participants"
         )
-

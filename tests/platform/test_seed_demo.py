@@ -36,5 +36,14 @@ def test_seed_demo_creates_a_user_per_role_and_is_idempotent(db, capsys):
     week_nine = Participant.objects.get(screening_number="RP-S001")  # baseline 60 days ago
     assert week_nine.doses.filter(status="given").count() > 20
     assert week_nine.visits.filter(status="done").count() == 3  # W0, W4, W8
+    # The taper counts the concomitant hydrocortisone (10 mg = 2.5 mg prednisone) too.
+    totals = week_nine.steroid_doses.order_by("date").values_list(
+        "prednisone_eq_mg", "total_prednisone_eq_mg"
+    )
+    assert [(float(own), float(total)) for own, total in totals] == [
+        (20, 22.5),
+        (15, 17.5),
+        (10, 12.5),
+    ]
     out = capsys.readouterr().out
     assert "il2-demo-password" in out
