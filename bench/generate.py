@@ -471,15 +471,19 @@ def _adverse_events(bench: BenchStudy, enrolled, rng, *, today: date, now: datet
 
 def _review_signatures(bench: BenchStudy, events: list, *, now: datetime) -> None:
     """The events not awaiting review were reviewed: each has the investigator's standing
-    "reviewed" signature over its values, as `safety.services.review` leaves it (the queue
-    and listing check every one against the event)."""
+    "reviewed" signature over its values and its trail's newest event, as
+    `safety.services.sign_adverse_event` leaves it."""
     from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Max
 
+    from safety.models import AdverseEvent
     from signatures.models import Meaning, Signature
     from signatures.services import fingerprint
 
     investigator = bench.investigator
     content_type = ContentType.objects.get_for_model(events[0]) if events else None
+    trail = AdverseEvent.pgh_event_models["update"].objects.filter(pgh_obj__in=events)
+    newest = dict(trail.values("pgh_obj").annotate(n=Max("pgh_id")).values_list("pgh_obj", "n"))
     Signature.objects.bulk_create(
         [
             Signature(
@@ -490,6 +494,7 @@ def _review_signatures(bench: BenchStudy, events: list, *, now: datetime) -> Non
                 signer_name=investigator.get_full_name() or investigator.get_username(),
                 signed_at=now - timedelta(hours=1),
                 fingerprint=fingerprint(event),
+                record_event_id=newest[event.pk],
             )
             for event in events
         ],

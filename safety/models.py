@@ -139,25 +139,30 @@ class AdverseEventQuerySet(models.QuerySet):
         """Events whose standing "reviewed" signature no longer matches them, in one query.
 
         The fingerprint is a hash of Python's rendering of the signed values, so it is
-        compared here, in bulk, rather than reproduced in SQL: one row per signed event,
-        with only the signed columns and the signature's fingerprint.
+        compared here rather than reproduced in SQL, and only for the events that may have
+        changed: those whose audit trail has an event after the one the signature marked
+        (every change, raw SQL included, writes one by trigger), or whose signature marks
+        none. The others are as they were signed.
         """
+        standing = Signature.objects.valid().filter(
+            content_type=ContentType.objects.get_for_model(self.model),
+            object_id=Cast(OuterRef("pk"), models.CharField()),
+            meaning=Meaning.REVIEWED,
+        )
+        trail = self.model.pgh_event_models["update"].objects.filter(pgh_obj=OuterRef("pk"))
         signed = (
             self.select_related(None)
             .order_by()
             .only("participant", *CLINICAL_FIELDS)
             .annotate(
-                signed_fingerprint=Subquery(
-                    Signature.objects.valid()
-                    .filter(
-                        content_type=ContentType.objects.get_for_model(self.model),
-                        object_id=Cast(OuterRef("pk"), models.CharField()),
-                        meaning=Meaning.REVIEWED,
-                    )
-                    .values("fingerprint")[:1]
-                )
+                signed_fingerprint=Subquery(standing.values("fingerprint")[:1]),
+                signed_event=Subquery(standing.values("record_event_id")[:1]),
             )
             .filter(signed_fingerprint__isnull=False)
+            .filter(
+                Q(signed_event__isnull=True)
+                | Exists(trail.filter(pgh_id__gt=OuterRef("signed_event")))
+            )
         )
         return [ae.pk for ae in signed if fingerprint(ae) != ae.signed_fingerprint]
 

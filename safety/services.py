@@ -276,11 +276,12 @@ def sign_adverse_event(
         raise SignatureError(_("An adverse event is signed with the meaning “reviewed”."))
     if standing_signature(current, Meaning.REVIEWED):
         raise AlreadyReviewed(_("This adverse event is already signed as reviewed."))
-    signature = sign(obj=current, user=user, password=password, meaning=meaning)
+    # Out of the queue first, then signed: the signature marks the trail's newest event, so
+    # this save must not come after it (a wrong password rolls both back).
     current.awaiting_review_since = None
     with acting(user, _("Signed: reviewed")):
         current.save(update_fields=["awaiting_review_since", "updated_at"])
-    return signature
+    return sign(obj=current, user=user, password=password, meaning=meaning)
 
 
 #: `record_reports(sponsor_awareness_at=...)` left out: the recorded value stays.

@@ -45,6 +45,11 @@ class Signature(models.Model):
     signer_name = models.CharField(_("printed name"), max_length=300)
     signed_at = models.DateTimeField(_("signed at"))
     fingerprint = models.CharField(max_length=64)
+    #: The newest event of the signed record's audit trail when it was signed (pghistory's
+    #: pgh_id, drawn from one sequence): a record with no later event is unchanged since, by
+    #: rule of the database's triggers, so its fingerprint need not be recomputed to know
+    #: the signature still matches. None: signed before this was kept (always compared).
+    record_event_id = models.BigIntegerField(null=True, blank=True, editable=False)
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     void_reason = models.TextField(_("why the signature no longer holds"), blank=True)
 

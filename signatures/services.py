@@ -9,6 +9,7 @@ import hashlib
 import json
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +34,16 @@ def fingerprint(obj) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
+def latest_event_id(obj) -> int | None:
+    """The newest event of the record's audit trail (pghistory's pgh_id), None when its
+    model keeps no trail. A sign-off records it: a later event means the record changed."""
+    events = getattr(type(obj), "pgh_event_models", None)
+    if not events:
+        return None
+    model = next(iter(events.values()))
+    return model.objects.filter(pgh_obj_id=obj.pk).aggregate(latest=Max("pgh_id"))["latest"]
+
+
 def standing_signature(obj, meaning: str) -> Signature | None:
     """The valid signature of `obj` with this meaning, if the record is unchanged since."""
     signature = Signature.objects.for_object(obj).valid().filter(meaning=meaning).first()
@@ -46,7 +57,8 @@ def sign(*, obj, user, password: str, meaning: str) -> Signature:
     """Sign `obj` after re-entry of the signer's password (Part 11 §11.200(a)(1)).
 
     The password is checked as a log-in is (accounts.lockout): exactly as typed, and a
-    wrong one counts towards locking the account (§11.300(d)).
+    wrong one counts towards locking the account (§11.300(d)). Sign after the record's last
+    change in the transaction: the signature marks the newest event of its trail.
     """
     try:
         if not lockout.signing_password_is_right(user, password):
@@ -65,6 +77,7 @@ def sign(*, obj, user, password: str, meaning: str) -> Signature:
             signer_name=user.get_full_name() or user.get_username(),
             signed_at=timezone.now(),
             fingerprint=fingerprint(obj),
+            record_event_id=latest_event_id(obj),
         )
 
 

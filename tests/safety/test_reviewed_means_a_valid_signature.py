@@ -107,3 +107,48 @@ def test_the_queue_costs_the_same_queries_for_more_signed_events(cast, client_fo
         client.get(api_url, {"reviewed": "false"})
     assert len(terms(response)) == 7
     assert len(many) == len(few)
+
+
+def _fingerprints_computed(monkeypatch) -> list:
+    import safety.models
+
+    computed = []
+
+    def counting(obj):
+        computed.append(obj.pk)
+        return real(obj)
+
+    real = safety.models.fingerprint
+    monkeypatch.setattr(safety.models, "fingerprint", counting)
+    return computed
+
+
+def test_only_events_changed_since_signing_have_their_fingerprint_recomputed(
+    cast, tampered, client_for, monkeypatch
+):
+    """The queue must not re-hash every reviewed event of the study on every view: an event
+    whose audit trail has nothing after its signature is unchanged, by rule of the database's
+    triggers; only the changed ones are compared with what was signed."""
+    for n in range(4):
+        signed(cast, **ae_fields(term=f"Unchanged {n}"))
+    computed = _fingerprints_computed(monkeypatch)
+    response = client_for(cast.investigator).get(
+        reverse("safety:review-queue", args=[cast.study.code])
+    )
+    assert terms(response) == ["Pneumonia"]
+    assert set(computed) == {tampered.pk}
+
+
+def test_a_signature_from_before_the_trail_mark_is_still_checked(cast, client_for, monkeypatch):
+    """Signatures made before they recorded the trail's last event are compared every time."""
+    from signatures.models import Signature
+
+    adverse_event = signed(cast, **ae_fields(term="Old"))
+    Signature.objects.update(record_event_id=None)
+    tamper(adverse_event, grade=3)
+    computed = _fingerprints_computed(monkeypatch)
+    response = client_for(cast.investigator).get(
+        reverse("safety:review-queue", args=[cast.study.code])
+    )
+    assert terms(response) == ["Old"]
+    assert adverse_event.pk in computed
