@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Window
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,21 +42,30 @@ class RoleBlock:
 
 
 def home_blocks(request) -> tuple[list[RoleBlock], worklist.WorkContext]:
-    """Each of the user's roles with its sections: every count in one query, then the first
-    `HOME_ROWS` rows of each listed section in one query each (plus its `prepare`). The
+    """Each of the user's roles with its sections: the first `HOME_ROWS` rows of each
+    listed section in one query each (plus its `prepare`), with the section's count in the
+    same query (a window count: the database finds the rows once, where a separate count
+    found them again), and the counts of the compact sections in one query more. The
     total is kept in the session for the navigation bar of the pages that follow."""
     context = worklist.WorkContext(request.user)
     chosen = context.sections()
     found = worklist.querysets(context, chosen)
-    counted = count_each(found)
+    counted = count_each({s.key: found[s.key] for s in chosen if s.compact})
+    shown = {}
+    for section in (s for s in chosen if not s.compact):
+        total = Window(Count("pk"))
+        rows = list(found[section.key].annotate(section_total=total)[: worklist.HOME_ROWS])
+        counted[section.key] = rows[0].section_total if rows else 0
+        if rows and section.prepare:
+            section.prepare(rows)
+        shown[section.key] = rows
     blocks = []
     for role in context.roles:
-        entries = []
-        for section in (s for s in chosen if s.role == role):
-            rows = [] if section.compact else list(found[section.key][: worklist.HOME_ROWS])
-            if rows and section.prepare:
-                section.prepare(rows)
-            entries.append(Entry(section, counted[section.key], rows))
+        entries = [
+            Entry(section, counted[section.key], shown.get(section.key, []))
+            for section in chosen
+            if section.role == role
+        ]
         blocks.append(RoleBlock(role, Role(role).label, entries))
     worklist.remember_nav_total(request.session, counted, now=context.now)
     return blocks, context
