@@ -8,10 +8,11 @@ sections here from its `AppConfig.ready`, as the participant page's panels are r
 holds) adds a section, not a page.
 
 A section is one list of things to do for one role, most urgent first. It answers with a
-queryset, so the home page asks the database for every section's count in ONE query
-(`core.queries.count_each`) and for each section's first few rows in one query more; the
-"see all" page paginates the same queryset. Nothing here loads a list to count it, so the
-cost of the page follows the number of sections, not the size of the study.
+queryset, so the home page asks the database for each section's first few rows and its
+count in one query (a window count), and for the counts of the compact sections in ONE
+query (`core.queries.count_each`); the "see all" page paginates the same queryset. Nothing
+here loads a list to count it, so the cost of the page follows the number of sections, not
+the size of the study.
 
 Scope: a section sees only the sites where the user holds the section's role (a coordinator
 at site A who monitors site B sees site B's visits only in the monitor's section). "Today"
