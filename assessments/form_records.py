@@ -204,12 +204,18 @@ def _save_with_baseline(
         # Audit reasons are stored data, written in English whatever the page's language.
         with acting(user, f"Change from baseline recomputed: baseline {what} saved"):
             for other in others.select_for_update():
-                derived = derive({n: getattr(other, n) for n in model.DERIVED_FROM}, record)
-                if any(getattr(other, n) != v for n, v in derived.items()):
-                    for name, value in derived.items():
-                        setattr(other, name, value)
-                    other.save(update_fields=[*derived, "updated_at"])
+                _rederive(other, derive, record)
     return record
+
+
+def _rederive(record, derive, baseline) -> None:
+    """Recompute `record`'s derived values against `baseline` and write them if they
+    changed: derived data, so its row_version does not move (the caller sets the reason)."""
+    derived = derive({n: getattr(record, n) for n in type(record).DERIVED_FROM}, baseline)
+    if any(getattr(record, n) != v for n, v in derived.items()):
+        for name, value in derived.items():
+            setattr(record, name, value)
+        record.save(update_fields=[*derived, "updated_at"])
 
 
 def save_treg(participant, visit, values, existing, user, reason):
@@ -282,12 +288,7 @@ def recompute_steroid_totals(participant, *, user, reason: str) -> None:
     ordered = ([baseline] if baseline else []) + [d for d in doses if d is not baseline]
     with acting(user, reason):
         for dose in ordered:
-            against = None if dose is baseline else baseline
-            derived = derive({n: getattr(dose, n) for n in SteroidDose.DERIVED_FROM}, against)
-            if any(getattr(dose, n) != v for n, v in derived.items()):
-                for name, value in derived.items():
-                    setattr(dose, name, value)
-                dose.save(update_fields=[*derived, "updated_at"])
+            _rederive(dose, derive, None if dose is baseline else baseline)
 
 
 def save_protocol_form(participant, visit, code, values, existing, user, reason):

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.models import ModificationKind
 from trials.forms.expressions import ItemType
-from trials.forms.spec import MISSING_CODES
+from trials.forms.spec import MISSING_CODES, row_numbers
 
 from .instruments.base import BOOLEAN, CHOICE
 from .models import InjectionSite, ItemLabels, LocalReaction, SteroidDrug, TregPanel
@@ -525,13 +525,8 @@ class ProtocolForm(VisitForm):
         self.fields = {head: self.fields[head], **built, **{n: self.fields[n] for n in tail}}
 
     def _row_count(self, group, saved, missing) -> int:
-        prefix = f"{group.code}."
-        numbers = [
-            int(key.split(".")[1])
-            for key in (*saved, *missing, *(self.data if self.is_bound else ()))
-            if key.startswith(prefix) and key.split(".")[1].isdigit()
-        ]
-        count = max(numbers, default=0)
+        keys = (*saved, *missing, *(self.data if self.is_bound else ()))
+        count = max(row_numbers(group.code, keys), default=0)
         if not self.is_bound:
             count += 1  # one blank row to start the next entry
         elif self.data.get(ADD_ROW) == group.code:

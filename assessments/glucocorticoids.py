@@ -40,6 +40,7 @@ from trials.forms.codes import (
     CONMED,
     CONMED_ROWS,
 )
+from trials.forms.spec import row_numbers
 
 from .models import FormRecord
 
@@ -98,14 +99,7 @@ def rows_of(records: Iterable[FormRecord]) -> list[Glucocorticoid]:
     ordered = sorted(records, key=lambda r: (_visit_day(r) or date.min, r.pk or 0))
     for record in ordered:
         values, missing, calculated = record.values, record.missing, record.calculated
-        numbers = sorted(
-            {
-                int(key.split(".")[1])
-                for key in (*values, *missing)
-                if key.startswith(f"{CONMED_ROWS}.") and key.split(".")[1].isdigit()
-            }
-        )
-        for n in numbers:
+        for n in sorted(row_numbers(CONMED_ROWS, (*values, *missing))):
             key = _key(values.get(_item(n, CM_DRUG)), values.get(_item(n, CM_START)))
             drug = values.get(_item(n, CM_GLUCOCORTICOID))
             if not drug:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -128,6 +128,16 @@ class GroupSpec:
     key: tuple[str, ...] = ()
     max_rows: int | None = None
     checks: tuple[CheckSpec, ...] = ()
+
+
+def row_numbers(group_code: str, keys: Iterable[str]) -> set[int]:
+    """The row numbers n of a repeating group's values, stored flat as `GROUP.n.ITEM`."""
+    prefix = f"{group_code}."
+    return {
+        int(key.split(".")[1])
+        for key in keys
+        if key.startswith(prefix) and key.split(".")[1].isdigit()
+    }
 
 
 @dataclass(frozen=True)
