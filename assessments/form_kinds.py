@@ -392,20 +392,19 @@ def kind_at(visit, code: str) -> FormKind | None:
     return kind
 
 
-def records_by_form(study_ids: Iterable[int]) -> dict[str, models.QuerySet]:
-    """For each form the visits of these studies schedule, the records that answer it (to
-    be narrowed to one visit), for a set-based finder of missing forms. One query reads the
-    schedules: a form no visit names costs the finder nothing."""
+def scheduled_forms(study_ids: Iterable[int]) -> set[str]:
+    """The form codes the visits of these studies schedule, in one query."""
     schedules = VisitDefinition.objects.filter(version__study__in=list(study_ids))
-    scheduled = {code for forms in schedules.values_list("forms", flat=True) for code in forms}
-    found = {}
-    for code in sorted(scheduled):
-        kind = kind_for(code)
-        if kind is not None:
-            found[code] = kind.model.objects.filter(
-                **({kind.code_field: code} if kind.code_field else {})
-            )
-    return found
+    return {code for forms in schedules.values_list("forms", flat=True) for code in forms}
+
+
+def all_records(code: str) -> models.QuerySet | None:
+    """Every record answering form `code` (to be narrowed to one visit); None for a form
+    entered on a page of its own (eligibility, adverse events)."""
+    kind = kind_for(code)
+    if kind is None:
+        return None
+    return kind.model.objects.filter(**({kind.code_field: code} if kind.code_field else {}))
 
 
 def is_captured(code: str) -> bool:

@@ -30,7 +30,7 @@ from patients.clinical_dates import check_participant_date, with_date_bounds
 from patients.models import Participant, ScheduledVisit, VisitStatus
 from patients.selectors import can_see_values
 
-from . import form_kinds
+from . import completeness, form_kinds
 from .checks import Unconfirmed
 from .entry import ALL, Captured, add_error, as_date, merge_errors, refuse_if_stale, require_capture
 from .form_kinds import Entry
@@ -164,6 +164,12 @@ def capture_form(
             user=user,
             reason=reason or f"Initial entry of {form_code}",
         )
+        if existing is None and visit.definition and not visit.forms_complete:
+            visit.forms_complete = bool(
+                completeness.mark_forms_complete(
+                    ScheduledVisit.objects.filter(pk=visit.pk), visit.definition.forms
+                )
+            )
         return Captured(record, existing is None, visit)
 
 

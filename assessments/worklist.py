@@ -3,11 +3,8 @@ monitor's lists of changed visit records, registered on the home page (`trials.w
 from `AssessmentsConfig.ready`."""
 
 from datetime import timedelta
-from functools import reduce
-from operator import or_
 
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
-from django.db.models.lookups import IsNull
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +13,7 @@ from trials import access
 from trials.models import Role
 from trials.worklist import Scope, Section, changes_section, register_section
 
-from . import form_kinds
+from . import completeness, form_kinds
 from .models import DoseAdministration, FormRecord, InstrumentResponse, SteroidDose, TregPanel
 from .selectors import form_label
 
@@ -99,29 +96,19 @@ def doses_unrecorded(scope: Scope) -> QuerySet:
 # -- forms missing at done visits: one set-based query ------------------------------------
 
 
-def lacking(code: str, records: QuerySet) -> Q:
-    """The visit's protocol definition names the form and no record of it exists there.
-
-    Written as "the first record's id IS NULL", not NOT EXISTS: PostgreSQL turns a NOT
-    EXISTS inside an OR into a hashed sub-plan that reads every record of the form in the
-    study (time growing with the study: 30 ms at 5,000 participants), where this probes
-    the record's visit index for the site's visits only (make bench)."""
-    first = records.filter(scheduled_visit=OuterRef("pk")).order_by().values("pk")[:1]
-    return Q(definition__forms__contains=[code]) & Q(IsNull(Subquery(first), True))
-
-
 def forms_missing(scope: Scope) -> QuerySet:
     """Done visits lacking a required form's record, the oldest visit first: done on the day
     asked for, else every one. Completed and withdrawn participants' visits still count.
 
-    One query: a visit is listed when any form's `lacking` branch holds (ORed), and each
-    branch is also selected as `lacks_<code>`, so the rows say which forms they lack
-    without another query."""
-    found = form_kinds.records_by_form(scope.study_ids)
-    lacks = {code: lacking(code, records) for code, records in sorted(found.items())}
-    visits = ScheduledVisit.objects.filter(
-        scope.at_sites(SITE), status=VisitStatus.DONE, definition__isnull=False
-    ).filter(reduce(or_, lacks.values(), Q(pk__in=[])))
+    One query over the visits not marked complete: a visit is listed when any form's
+    `lacking` branch holds (ORed), and each branch is also selected as `lacks_<code>`, so
+    the rows say which forms they lack without another query."""
+    lacks = completeness.lacks_by_form(form_kinds.scheduled_forms(scope.study_ids))
+    visits = (
+        completeness.incomplete_done_visits()
+        .filter(scope.at_sites(SITE))
+        .filter(completeness.any_of(lacks))
+    )
     if scope.day:
         visits = visits.filter(actual_date=scope.day)
     return (

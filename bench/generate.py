@@ -29,6 +29,20 @@ BASELINE_SPREAD = 150
 #: Forms of a visit are entered this many days after it, so the last week's visits are
 #: still waiting for their data (the benchmark's form POSTs enter them).
 ENTRY_LAG_DAYS = 7
+#: At each site, one enrolled participant in this many (the first, the 26th, ...) still has
+#: their vital signs to enter at the visits done: every site's missing-forms list has work
+#: in it, whatever the size of the study.
+INCOMPLETE_EVERY = 25
+#: The values of the forms the RP protocol defines as data, as the capture stores them
+#: (flat keys, decimals as strings at their precision); a form the visit's definition does
+#: not name is not entered.
+PROTOCOL_FORMS = {
+    "VITALS": {"WEIGHT": "65.0", "HEIGHT": "165.0", "SYSBP": 118, "DIABP": 76, "HR": 72},
+    "CONMED": {},
+    "MEDHIST": {"MH.1.MHTERM": "Hypertension", "MH.1.MHONGO": "Y"},
+}
+#: What the server computes for them (body-mass index; no concomitant glucocorticoid).
+PROTOCOL_CALCULATED = {"VITALS": {"BMI": "23.9"}, "CONMED": {"PREDTOT": "0.00"}}
 AE_TERMS = (
     "Injection site erythema",
     "Fatigue",
@@ -172,10 +186,13 @@ def _fate(i: int) -> str:
 
 
 def _participants(bench: BenchStudy, n: int, rng, *, today: date, now: datetime, stdout):
+    from assessments.completeness import mark_forms_complete
     from assessments.derivations import derive_treg
+    from assessments.form_kinds import scheduled_forms
     from assessments.instruments import get as instrument
     from assessments.models import (
         DoseAdministration,
+        FormRecord,
         InstrumentResponse,
         SteroidDose,
         TregPanel,
@@ -337,8 +354,14 @@ def _participants(bench: BenchStudy, n: int, rng, *, today: date, now: datetime,
     DoseAdministration.objects.bulk_create(administrations, batch_size=batch)
     _log(stdout, f"  {len(administrations)} dose administrations")
 
-    # Forms at the visits done: RPDAI, Treg panel, steroid dose ----------------------------
-    responses, panels, steroids = [], [], []
+    # Forms at the visits done: RPDAI, Treg panel, steroid dose, and the forms the protocol
+    # defines (vital signs; medication and medical history at baseline), but for the
+    # participants whose vital signs are behind (INCOMPLETE_EVERY).
+    form_versions = {d.code: d for d in version.forms.all()}
+    rounds = len(bench.sites) * INCOMPLETE_EVERY
+    on_study = [p for p in created if p.baseline_date is not None]
+    behind = {p.pk for k, p in enumerate(on_study) if k % rounds < len(bench.sites)}
+    responses, panels, steroids, records = [], [], [], []
     baseline_treg, baseline_steroid = {}, {}
     for n_visit, visit in enumerate(v for v in visits if v.status == VisitStatus.DONE):
         p, user = visit.participant, coordinator_of[visit.participant.site_id]
@@ -410,10 +433,35 @@ def _participants(bench: BenchStudy, n: int, rng, *, today: date, now: datetime,
                 entered_by=user,
             )
         )
+        defined = {c: PROTOCOL_FORMS[c] for c in visit.definition.forms if c in PROTOCOL_FORMS}
+        if p.pk in behind:
+            defined.pop("VITALS", None)
+        records += [
+            FormRecord(
+                participant=p,
+                scheduled_visit=visit,
+                form_code=code,
+                definition=form_versions[code],
+                values=values,
+                calculated=PROTOCOL_CALCULATED.get(code, {}),
+                entered_by=user,
+            )
+            for code, values in defined.items()
+        ]
     InstrumentResponse.objects.bulk_create(responses, batch_size=batch)
     TregPanel.objects.bulk_create(panels, batch_size=batch)
     SteroidDose.objects.bulk_create(steroids, batch_size=batch)
-    _log(stdout, f"  {len(responses)} RPDAI, {len(panels)} Treg panels, {len(steroids)} steroids")
+    FormRecord.objects.bulk_create(records, batch_size=batch)
+    # What the capture of each visit's last form does, for every visit at once.
+    complete = mark_forms_complete(
+        ScheduledVisit.objects.filter(participant__study=bench.study),
+        scheduled_forms([bench.study.pk]),
+    )
+    _log(
+        stdout,
+        f"  {len(responses)} RPDAI, {len(panels)} Treg panels, {len(steroids)} steroids, "
+        f"{len(records)} protocol-defined forms; {complete} visits complete",
+    )
 
     adverse_events = _adverse_events(bench, enrolled, rng, today=today, now=now)
     return {
@@ -422,7 +470,7 @@ def _participants(bench: BenchStudy, n: int, rng, *, today: date, now: datetime,
         "visits": len(visits),
         "doses": len(doses),
         "administrations": len(administrations),
-        "forms": len(responses) + len(panels) + len(steroids),
+        "forms": len(responses) + len(panels) + len(steroids) + len(records),
         "adverse_events": adverse_events,
     }
 

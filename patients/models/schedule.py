@@ -45,7 +45,9 @@ class ScheduledVisitQuerySet(models.QuerySet):
         )
 
 
-@clinical_record()
+# `forms_complete` is kept out of the trail: it is derived from the visit's records (each of
+# which has its own trail), and marking it must not read as a change to the visit.
+@clinical_record(exclude=["forms_complete"])
 class ScheduledVisit(models.Model):
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="visits")
     protocol_version = models.ForeignKey(
@@ -67,6 +69,11 @@ class ScheduledVisit(models.Model):
     is_unscheduled = models.BooleanField(default=False)
     status_reason = models.TextField(_("reason"), blank=True)
     row_version = models.PositiveIntegerField(default=1)
+    #: Every form the visit's definition requires has a record: set by the capture of its
+    #: last one (`assessments.completeness`). Records are never deleted and a definition
+    #: never changes once in use, so a complete visit stays complete; a visit not marked
+    #: (its records written by another path) is judged by its records, as before.
+    forms_complete = models.BooleanField(default=False, editable=False)
 
     objects = ScheduledVisitQuerySet.as_manager()
 
@@ -94,6 +101,13 @@ class ScheduledVisit(models.Model):
                 fields=["window_start", "window_end"],
                 condition=Q(status="upcoming"),
                 name="visit_upcoming_window_idx",
+            ),
+            # The missing-forms work list reads only the done visits not known complete: its
+            # cost follows the visits still waiting for forms, not each site's history.
+            models.Index(
+                fields=["participant"],
+                condition=Q(status="done", forms_complete=False),
+                name="visit_done_incomplete_idx",
             ),
         ]
 

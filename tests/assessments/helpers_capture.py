@@ -180,3 +180,18 @@ def phq9_version():
     text = text.replace("blinding: double", "blinding: open")
     version, _created = load_protocol(parse_protocol(text), activate=True)
     return version
+
+
+def enter_every_w0_form(p, user):
+    """Every form of the RP baseline visit but its medical history."""
+    capture(p, "W0", "RPDAI", rpdai(), user=user)
+    treg = {
+        "lymphocytes_per_ul": 1500,
+        "cd4_per_ul": 800,
+        "treg_pct_of_cd4": "5",
+        "tcon_pct_of_cd4": "60",
+    }
+    capture(p, "W0", "TREG", treg, user=user)
+    capture(p, "W0", "STEROID", {"drug": "prednisone", "mg_per_day": 10}, user=user)
+    capture(p, "W0", "VITALS", {"WEIGHT": "70.0", "SYSBP": 120, "DIABP": 80}, user=user)
+    capture(p, "W0", "CONMED", {"CM": []}, user=user)

@@ -95,3 +95,34 @@ def test_the_steroid_total_migration_fills_doses_entered_before_it_and_their_tra
     refused = pytest.raises(Exception, match="Cannot update")  # append-only again
     with refused, connections["default"].cursor() as cursor, transaction.atomic():
         cursor.execute("UPDATE assessments_steroiddoseevent SET drug = 'x'")
+
+
+@pytest.mark.django_db
+def test_the_forms_complete_migration_marks_the_visits_done_with_every_form_only():
+    """Visits entered before the mark existed: the one with a record of every form it
+    requires is marked (the missing-forms list skips it), the one lacking a form is not."""
+    from importlib import import_module
+
+    from patients.models import ScheduledVisit
+    from tests.assessments.helpers_capture import (
+        capture,
+        enter_every_w0_form,
+        participant,
+        rp_cast,
+    )
+
+    cast = rp_cast()
+    full, half = participant(subject_id="FULL"), participant(subject_id="HALF")
+    enter_every_w0_form(full, cast.cora)
+    capture(full, "W0", "MEDHIST", {"MH": []}, user=cast.cora)
+    enter_every_w0_form(half, cast.cora)  # no medical history
+    ScheduledVisit.objects.update(forms_complete=False)  # as before the migration
+    name = "0008_mark_visits_with_every_form"
+    migration = import_module(f"assessments.migrations.{name}")
+    state = MigrationLoader(connections["default"]).project_state(
+        ("assessments", name), at_end=True
+    )
+    with connections["default"].schema_editor() as schema_editor:
+        migration.mark(state.apps, schema_editor)
+    marked = ScheduledVisit.objects.filter(forms_complete=True)
+    assert [(v.participant.subject_id, v.code) for v in marked] == [("FULL", "W0")]

@@ -15,9 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Notification, Status
-from patients.models import EligibilityAssessment, ParticipantStatus
+from patients.models import EligibilityAssessment, ParticipantStatus, ScheduledVisit
 from safety import services as safety
-from tests.assessments.helpers_capture import capture, participant, rp_cast, rpdai, site_today
+from tests.assessments.helpers_capture import (
+    capture,
+    enter_every_w0_form,
+    participant,
+    rp_cast,
+    rpdai,
+    site_today,
+)
 from tests.factories import MembershipFactory, ParticipantFactory, UserFactory, load_demo_protocol
 from trials import worklist
 from trials.models import Role, VersionStatus
@@ -144,6 +151,36 @@ def test_a_visit_with_every_required_form_is_not_missing_any(cast, client_for):
     history = {"MH": [{"MHTERM": "Hypertension", "MHONGO": "Y"}]}
     capture(p, "W0", "MEDHIST", history, user=cast.cora)
     assert rows(client_for(cast.cora), "forms-missing") == []
+
+
+def test_the_last_form_entered_marks_the_visit_complete_without_a_change_in_its_trail(cast):
+    p = participant(subject_id="MARK")
+    enter_every_w0_form(p, cast.cora)
+    w0 = p.visits.live().get(code="W0")
+    assert not w0.forms_complete  # medical history is still missing
+    trail = w0.pgh_event_models["update"].objects.filter(pgh_obj=w0)
+    events = trail.count()
+    history = {"MH": [{"MHTERM": "Hypertension", "MHONGO": "Y"}]}
+    capture(p, "W0", "MEDHIST", history, user=cast.cora)
+    w0.refresh_from_db()
+    assert w0.forms_complete
+    assert w0.row_version == 1 + 1  # dated by its first form; the mark is no edit
+    assert trail.count() == events  # derived from the records, whose own trails show them
+
+
+def test_a_visit_whose_forms_came_by_another_path_is_judged_by_its_records(cast, client_for):
+    """The mark is a shortcut, not the rule: records written without the capture service
+    (an import, a bulk load) leave a visit unmarked, and the list still reads its records."""
+    p = participant(subject_id="BULK")
+    enter_every_w0_form(p, cast.cora)
+    capture(p, "W0", "MEDHIST", {"MH": []}, user=cast.cora)
+    ScheduledVisit.objects.filter(participant=p).update(forms_complete=False)
+    assert rows(client_for(cast.cora), "forms-missing") == []
+    incomplete = participant(subject_id="HALF")
+    capture(incomplete, "W0", "RPDAI", rpdai(), user=cast.cora)
+    assert [v.participant.subject_id for v in rows(client_for(cast.cora), "forms-missing")] == [
+        "HALF"
+    ]
 
 
 def test_the_old_dashboard_address_leads_to_the_coordinators_section(cast, client_for):
