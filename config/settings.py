@@ -187,6 +187,8 @@ CONTENT_SECURITY_POLICY = {
 
 # Sessions end after inactivity: use renews their expiry, at most once a minute
 # (accounts.sessions.IdleSessionMiddleware).
+# A login writes its new session once (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 

@@ -105,3 +105,42 @@ def test_pages_seen_within_a_minute_do_not_rewrite_the_session(client, alice):
     with CaptureQueriesContext(connection) as queries:
         client.get(reverse("password_change_done"))
     assert not [q for q in queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+
+
+def test_a_login_writes_its_new_session_once(client, alice):
+    """Django's database store inserts the new session as the login starts, after asking
+    whether its random key is taken, then updates it with what the login put in it: three
+    statements (and two transactions) where one insert will do. The session works as
+    before: the next page knows the user."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 302
+    writes = ("INSERT INTO", "UPDATE", "DELETE FROM")
+    touching = [
+        next((w for w in writes if f'{w} "django_session"' in q["sql"]), "SELECT")
+        for q in queries
+        if "django_session" in q["sql"]
+    ]
+    assert touching == ["INSERT INTO"], touching
+    assert client.get(reverse("password_change_done")).status_code == 200
+    assert _stored_session(client).get_decoded()["_auth_user_id"] == str(alice.pk)
+
+
+def test_a_new_session_whose_key_is_taken_gets_another(client, alice, monkeypatch):
+    """The key is not looked up before the insert: the insert itself refuses a key in use,
+    and the session is given another."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from accounts import sessions
+
+    Session.objects.create(session_key="k" * 32, session_data="", expire_date=timezone.now())
+    keys = iter(["k" * 32, "n" * 32])
+    monkeypatch.setattr(sessions, "get_random_string", lambda *a, **k: next(keys))
+    response = client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value == "n" * 32
+    assert _stored_session(client).get_decoded()["_auth_user_id"] == str(alice.pk)
