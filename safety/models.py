@@ -223,7 +223,14 @@ class AdverseEventQuerySet(models.QuerySet):
         return self.open_deadline(kind).filter(**{f"{due}__gte": start, f"{due}__lte": end})
 
 
-@clinical_record()
+# The trail's (pgh_obj, pgh_id) index answers "has this event changed since the trail event
+# its review signature marked?" with one index-only probe however long the trail, for
+# `_stale_review_pks` on every view of the review queue (and `latest_event_id` at signing).
+@clinical_record(
+    meta={
+        "indexes": [models.Index(fields=["pgh_obj", "pgh_id"], name="ae_event_trail_idx")],
+    }
+)
 class AdverseEvent(ChoiceLabels, models.Model):
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="adverse_events"
