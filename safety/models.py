@@ -126,13 +126,15 @@ class AdverseEventQuerySet(models.QuerySet):
     # "Reviewed" is derived from the signature, never from a stored flag: a row changed
     # behind the services' back (raw SQL) keeps any flag but no longer matches its signature.
 
+    def _standing_reviews(self):
+        """The valid "reviewed" signatures of adverse events (at most one per event)."""
+        return Signature.objects.valid().filter(
+            content_type=ContentType.objects.get_for_model(self.model), meaning=Meaning.REVIEWED
+        )
+
     def _valid_review_signature(self) -> Exists:
         return Exists(
-            Signature.objects.valid().filter(
-                content_type=ContentType.objects.get_for_model(self.model),
-                object_id=Cast(OuterRef("pk"), models.CharField()),
-                meaning=Meaning.REVIEWED,
-            )
+            self._standing_reviews().filter(object_id=Cast(OuterRef("pk"), models.CharField()))
         )
 
     def _stale_review_pks(self) -> list[int]:
@@ -143,26 +145,36 @@ class AdverseEventQuerySet(models.QuerySet):
         changed: those whose audit trail has an event after the one the signature marked
         (every change, raw SQL included, writes one by trigger), or whose signature marks
         none. The others are as they were signed.
+
+        The search starts from the signatures rather than from every event in scope (three
+        signature look-ups per event of the study on every view of the queue): each valid
+        "reviewed" signature costs one probe of the trail's (pgh_obj, pgh_id) index
+        (ae_event_trail_idx), and only the signatures that may no longer hold are joined to
+        the events in scope (`self`). Usually there are none, and the database then hardly
+        reads the scope. An adverse event's signature holds its integer key as text
+        (`sign`), so the cast back to the key is safe.
         """
-        standing = Signature.objects.valid().filter(
-            content_type=ContentType.objects.get_for_model(self.model),
-            object_id=Cast(OuterRef("pk"), models.CharField()),
-            meaning=Meaning.REVIEWED,
+        trail = self.model.pgh_event_models["update"].objects.filter(
+            pgh_obj_id=Cast(OuterRef("object_id"), models.BigIntegerField()),
+            pgh_id__gt=OuterRef("record_event_id"),
         )
-        trail = self.model.pgh_event_models["update"].objects.filter(pgh_obj=OuterRef("pk"))
+        may_have_changed = (
+            self._standing_reviews()
+            .filter(Q(record_event_id__isnull=True) | Exists(trail))
+            .values(signed_pk=Cast("object_id", models.BigIntegerField()))
+        )
+        signed_fingerprint = (
+            self._standing_reviews()
+            .filter(object_id=Cast(OuterRef("pk"), models.CharField()))
+            .order_by()
+            .values("fingerprint")[:1]
+        )
         signed = (
             self.select_related(None)
             .order_by()
             .only("participant", *CLINICAL_FIELDS)
-            .annotate(
-                signed_fingerprint=Subquery(standing.values("fingerprint")[:1]),
-                signed_event=Subquery(standing.values("record_event_id")[:1]),
-            )
-            .filter(signed_fingerprint__isnull=False)
-            .filter(
-                Q(signed_event__isnull=True)
-                | Exists(trail.filter(pgh_id__gt=OuterRef("signed_event")))
-            )
+            .filter(pk__in=may_have_changed)
+            .annotate(signed_fingerprint=Subquery(signed_fingerprint))
         )
         return [ae.pk for ae in signed if fingerprint(ae) != ae.signed_fingerprint]
 
