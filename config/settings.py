@@ -129,6 +129,12 @@ DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# No JIT compilation of the app's queries: PostgreSQL compiles a query whose estimated cost
+# passes jit_above_cost (after a bulk load, before ANALYZE, a page's query can), which costs
+# tens of milliseconds for a query that runs in a few. The replica keeps the server's
+# setting, for reports.
+_default_options = DATABASES["default"].setdefault("OPTIONS", {})
+_default_options["options"] = f"{_default_options.get('options', '')} -c jit=off".strip()
 DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
 for _alias, _db in DATABASES.items():
     if not _db["ENGINE"].endswith("postgresql"):

@@ -86,3 +86,14 @@ def test_production_serves_collected_static_files_under_hashed_names(tmp_path):
     shell = run_manage("shell", "-c", script, **env)
     assert shell.returncode == 0, shell.stderr
     assert shell.stdout.strip().endswith(" 200")
+
+
+def test_the_app_s_queries_are_never_jit_compiled(db):
+    """PostgreSQL compiles a query whose estimated cost passes jit_above_cost, tens of
+    milliseconds spent on a page's query that runs in a few: the app's connection turns JIT
+    off (a page's queries are short by design; reports may run on the replica with it)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
