@@ -24,14 +24,17 @@ from .models import Blinding, Membership, Role, Study, VersionStatus
 def site_scope(user, *, study_field: str = "study", site_field: str = "site") -> Q:
     """A filter selecting rows whose (study, site) the user may see.
 
-    Used by every `visible_to(user)` queryset method of site-bound models.
+    Used by every `visible_to(user)` queryset method of site-bound models. It names the
+    studies and sites by id, from the memberships the request has read once (`memberships`):
+    as two membership sub-selects, PostgreSQL planned them afresh in every query of every
+    page (about 2 ms a query, make bench).
     """
     if not user.is_authenticated:
         return Q(pk__in=[])
-    active = Membership.objects.filter(user=user, is_active=True)
-    return Q(**{f"{study_field}__in": active.filter(site__isnull=True).values("study")}) | Q(
-        **{f"{site_field}__in": active.filter(site__isnull=False).values("site")}
-    )
+    held = memberships(user)
+    studies = sorted({m.study_id for m in held if m.site_id is None})
+    sites = sorted({m.site_id for m in held if m.site_id is not None})
+    return Q(**{f"{study_field}__in": studies}) | Q(**{f"{site_field}__in": sites})
 
 
 def memberships(user) -> list[Membership]:
