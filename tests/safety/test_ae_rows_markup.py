@@ -1,0 +1,148 @@
+"""The review queue's and the listing's rows read as they did when they were templates.
+
+The deadline countdowns are written in Python (`{% ae_deadlines %}`, for speed) and the
+links by `{% pk_url %}`; the templates they replaced are kept beside this file as the
+reference: each page must lay out as they did, in English and in Chinese, for every state
+of a deadline, every review state, and for blinded and unblinded users.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.template import engines
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from accounts.models import Profile
+from safety import services
+from safety.clocks import DeadlineState
+from safety.models import AdverseEvent
+from safety.templatetags.safety_tags import ae_deadlines
+from tests.markup import normalized
+from tests.safety.helpers_safety import (
+    FAST_HASHERS,
+    PARIS,
+    SHANGHAI,
+    ae_fields,
+    at,
+    build_cast,
+    report,
+    sae_fields,
+    staff,
+)
+from trials.models import Role
+
+#: The templates as they were (tests/safety/reference/): _deadlines.html verbatim, and
+#: _ae_table.html whose include takes that one from the context as `old_deadlines`.
+REFERENCE = Path(__file__).parent / "reference"
+OLD_DEADLINES = (REFERENCE / "_deadlines.html").read_text()
+OLD_TABLE = (REFERENCE / "_ae_table.html").read_text()
+
+LANGUAGES = ["en", "zh-hans"]
+
+
+def template(source: str):
+    return engines["django"].from_string(source)
+
+
+def local_day(moment, tz: str):
+    return moment.astimezone(ZoneInfo(tz)).date()
+
+
+def recent(participant, user, tz: str, ago: timedelta, **fields):
+    """An event its reporter became aware of `ago` before now, and 30 s more: a countdown
+    read a few seconds later still reads the same minutes."""
+    awareness = timezone.now() - ago - timedelta(seconds=30)
+    return report(
+        participant,
+        user,
+        **{**fields, "awareness_at": awareness, "onset_date": local_day(awareness, tz)},
+    )
+
+
+@pytest.fixture
+def cast(db, settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    cast = build_cast()
+    p, paris = cast.participant, cast.paris_participant
+    susar = {"relationship": "possible", "expectedness": "unexpected"}
+    cast.events = [
+        recent(p, cast.coordinator, SHANGHAI, timedelta(hours=1), **sae_fields(term="Pneumonia")),
+        recent(p, cast.coordinator, SHANGHAI, timedelta(days=3), **sae_fields(term="Sepsis")),
+        recent(
+            paris,
+            cast.investigator,
+            PARIS,
+            timedelta(hours=5),
+            **sae_fields(term="Hepatitis", **susar),
+        ),
+        report(p, cast.coordinator, **ae_fields(term="<i>Rash</i> & itch")),
+    ]
+    reported = report(p, cast.coordinator, **sae_fields(term="Colitis", **susar))
+    cast.events.append(
+        services.record_reports(
+            adverse_event=reported,
+            user=cast.coordinator,
+            reported={"sponsor": at(2025, 2, 4, 9, 0), "regulator": at(2025, 2, 20, 9, 0)},
+            reason="",
+        )
+    )
+    for term in ("Headache", "Nausea"):
+        signed = report(p, cast.coordinator, **ae_fields(term=term))
+        services.sign_adverse_event(
+            adverse_event=signed, user=cast.investigator, password=cast.password
+        )
+    # Changed behind the application's back: its signature no longer matches.
+    AdverseEvent.objects.filter(term="Nausea").update(grade=2)
+    cast.blinded = staff(cast.study, "blair", Role.INVESTIGATOR, blinded=True)
+    return cast
+
+
+def test_the_events_cover_every_deadline_state(cast):
+    states = {d.state for ae in AdverseEvent.objects.all() for d in ae.deadlines()}
+    assert states == set(DeadlineState)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_deadline_lists_read_as_the_template_wrote_them(cast, language):
+    old = template(OLD_DEADLINES)
+    events = AdverseEvent.objects.select_related("participant__site").order_by("pk")
+    with translation.override(language):
+        for ae in events:
+            deadlines = ae.deadlines()
+            assert normalized(ae_deadlines(ae, deadlines)) == normalized(
+                old.render({"ae": ae, "deadlines": deadlines})
+            ), ae.term
+            assert normalized(ae_deadlines(ae)) == normalized(ae_deadlines(ae, deadlines))
+
+
+def page_as(client_for, user, language: str, name: str, code: str):
+    Profile.objects.update_or_create(user=user, defaults={"language": language})
+    response = client_for(user).get(reverse(name, args=[code]))
+    assert response.status_code == 200
+    return response
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("who", ["investigator", "blinded"])
+@pytest.mark.parametrize("name", ["safety:review-queue", "safety:study-listing"])
+def test_the_table_rows_read_as_the_templates_wrote_them(cast, client_for, language, who, name):
+    response = page_as(client_for, getattr(cast, who), language, name, cast.study.code)
+    context = {key: response.context[key] for key in ("page", "query", "queue")}
+    assert len(context["page"].object_list) >= 6
+    with translation.override(language):
+        expected = template(OLD_TABLE).render(
+            {**context, "old_deadlines": template(OLD_DEADLINES)}, request=response.wsgi_request
+        )
+    assert 'class="ae-row"' in expected
+    assert normalized(expected) in normalized(response.content.decode())
+
+
+def test_a_listing_of_the_study_still_shows_every_review_state(cast, client_for):
+    text = page_as(
+        client_for, cast.investigator, "en", "safety:study-listing", cast.study.code
+    ).content.decode()
+    for shown in ("Reviewed", "Signature no longer matches", "waiting", "&lt;i&gt;Rash"):
+        assert shown in text
