@@ -1,10 +1,10 @@
-"""The inbox's rows, and the overview's due and delivery cells, read as they did when they
-were templates.
+"""The due and delivery cells of the inbox and the overview read as they did when they were
+templates.
 
 A reminder's due time and delivery state are written in Python (`{% notification_due %}`,
-`{% notification_status %}`, for speed) and its link by `{% pk_url %}`; the templates they
-replaced are kept beside this file as the reference, in English and in Chinese, for every
-delivery state, read or not, with and without a site and an exact due time.
+`{% notification_status %}`, for speed); the templates they replaced are kept beside this
+file as the reference, in English and in Chinese, for every delivery state, with and
+without a site and an exact due time.
 """
 
 from datetime import timedelta
@@ -15,7 +15,6 @@ from django.template import engines
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.models import Profile
 from notifications.models import Notification, Status
 from notifications.templatetags.notification_tags import notification_due, notification_status
 from tests.markup import normalized
@@ -28,7 +27,6 @@ pytestmark = pytest.mark.django_db
 REFERENCE = Path(__file__).parent / "reference"
 OLD_DUE = (REFERENCE / "_due.html").read_text()
 OLD_STATUS = (REFERENCE / "_status.html").read_text()
-OLD_TABLE = (REFERENCE / "_inbox_table.html").read_text()
 
 LANGUAGES = ["en", "zh-hans"]
 
@@ -73,18 +71,6 @@ def test_the_due_and_delivery_cells_read_as_the_templates_wrote_them(cast, langu
             assert normalized(notification_status(n)) == normalized(status.render({"n": n}))
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_the_inbox_rows_read_as_the_templates_wrote_them(cast, client_for, language):
-    Profile.objects.update_or_create(user=cast.coordinator, defaults={"language": language})
+def test_the_inbox_escapes_a_reminder_s_subject(cast, client_for):
     response = client_for(cast.coordinator).get(reverse("notifications:inbox"))
-    page = normalized(response.content.decode())
-    parts = {"old_due": template(OLD_DUE), "old_status": template(OLD_STATUS)}
-    for rows in ("upcoming", "earlier"):
-        listed = response.context[rows]
-        assert len(listed.object_list) >= 4
-        with translation.override(language):
-            expected = template(OLD_TABLE).render(
-                {"rows": listed, "empty_text": "", **parts}, request=response.wsgi_request
-            )
-        assert normalized(expected) in page
-    assert "&lt;b&gt;Report&lt;/b&gt; &amp; sign" in page
+    assert "&lt;b&gt;Report&lt;/b&gt; &amp; sign" in response.content.decode()
