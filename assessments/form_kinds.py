@@ -93,9 +93,13 @@ class FormKind:
     def __init__(self, code: str | None = None):
         self.code = code
 
-    def records(self, visit, code: str) -> models.QuerySet:
-        qs = self.model.objects.filter(scheduled_visit=visit)
+    def all_records(self, code: str) -> models.QuerySet:
+        """Every record of form `code`, at any visit."""
+        qs = self.model.objects.all()
         return qs.filter(**{self.code_field: code}) if self.code_field else qs
+
+    def records(self, visit, code: str) -> models.QuerySet:
+        return self.all_records(code).filter(scheduled_visit=visit)
 
     def code_of(self, record) -> str:
         return getattr(record, self.code_field) if self.code_field else self.code
@@ -402,9 +406,7 @@ def all_records(code: str) -> models.QuerySet | None:
     """Every record answering form `code` (to be narrowed to one visit); None for a form
     entered on a page of its own (eligibility, adverse events)."""
     kind = kind_for(code)
-    if kind is None:
-        return None
-    return kind.model.objects.filter(**({kind.code_field: code} if kind.code_field else {}))
+    return None if kind is None else kind.all_records(code)
 
 
 def is_captured(code: str) -> bool:

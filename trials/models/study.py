@@ -89,13 +89,9 @@ class Study(models.Model):
 class SiteQuerySet(models.QuerySet):
     def visible_to(self, user) -> "SiteQuerySet":
         """Sites the user works at: every site of a study for an all-sites membership."""
-        if not user.is_authenticated:
-            return self.none()
-        active = Membership.objects.filter(user=user, is_active=True)
-        return self.filter(
-            Q(study__in=active.filter(site__isnull=True).values("study"))
-            | Q(pk__in=active.filter(site__isnull=False).values("site"))
-        )
+        from trials.access import site_scope  # access reads these models
+
+        return self.filter(site_scope(user, study_field="study", site_field="pk"))
 
 
 @track()
