@@ -138,6 +138,26 @@ def test_the_listing_filters(cast, client_for, params, expected):
     assert set(rows(response)) == expected
 
 
+def test_a_filter_value_no_select_offers_is_shown_next_to_its_field_and_the_others_apply(
+    cast, client_for
+):
+    """A bookmarked or edited address can carry a value no select offers (a site no longer
+    the user's, a mistyped grade). The list must not then show every event while the
+    selects still show the other filters as chosen: the valid filters apply and the bad one
+    is named next to its field."""
+    for page in (listing, review_queue):
+        response = page(client_for(cast.investigator), cast.study.code, grade="2", site="NOPE")
+        assert response.status_code == 200
+        assert set(rows(response)) <= {"Fatigue", "Headache"}
+        assert "Fatigue" in rows(response)
+        html = response.content.decode()
+        filters = html[
+            html.index('id="ae-filters"') : html.index("</form>", html.index('id="ae-filters"'))
+        ]
+        assert "Select a valid choice. NOPE is not one of the available choices." in filters
+        assert 'aria-invalid="true"' in filters
+
+
 def review_queue(client, code, **params):
     return client.get(reverse("safety:review-queue", args=[code]), params)
 

@@ -379,6 +379,27 @@ def test_see_all_pages_through_a_section_with_filters_and_per_site_counts(
     assert client.get(reverse("worklist:section", args=["no-such-list"])).status_code == 404
 
 
+def test_a_filter_value_no_select_offers_is_shown_next_to_its_field_and_the_others_apply(
+    cast, client_for
+):
+    """A bookmarked "see all" address can name a site the user no longer covers: the day
+    still filters the list, and the site is refused next to its field, rather than the whole
+    list shown under a day filter that looks applied."""
+    today = site_today()
+    participant(baseline=today - timedelta(days=60), subject_id="LATE-0")
+    url = reverse("worklist:section", args=["visits-overdue"])
+    client = client_for(cast.cora)
+    day = (today - timedelta(days=20)).isoformat()
+    by_day = client.get(url, {"day": day}).context["page"].paginator.count
+    assert by_day < client.get(url).context["page"].paginator.count
+    response = client.get(url, {"day": day, "site": cast.other_site.pk})
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == by_day
+    html = response.content.decode()
+    assert "Select a valid choice." in html
+    assert 'aria-invalid="true"' in html
+
+
 def test_a_blinded_user_sees_no_arm_on_the_home_page(db, client_for):
     version = load_demo_protocol("ld-il2-mood.yaml")
     site = version.study.sites.first()
