@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from audit.editing import StaleRecord
 from audit.history import history_for
+from core.filters import valid_filters
 from patients.selectors import get_participant_or_404
 from signatures.models import Meaning, Signature
 from signatures.services import SignatureError
@@ -252,7 +253,7 @@ def _listing(request, code: str, *, queue: bool):
     study = access.get_study_or_404(request.user, code)
     sites = Site.objects.visible_to(request.user).filter(study=study)
     filters = AdverseEventFilterForm(request.GET or None, sites=sites)
-    chosen = filters.cleaned_data if filters.is_valid() else {}
+    chosen = valid_filters(filters)
     serious = {"true": True, "false": False}.get(chosen.get("serious") or "")
     adverse_events = (
         AdverseEvent.objects.visible_to(request.user)

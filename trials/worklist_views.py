@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from core.filters import valid_filters
 from core.queries import count_each
 
 from . import worklist
@@ -98,7 +99,7 @@ def _filters(request, section: worklist.Section) -> tuple[FilterForm, worklist.W
         raise Http404(_("No such work list."))
     sites = everything.sites_by_role[section.role]
     form = FilterForm(request.GET or None, sites=sites)
-    chosen = form.cleaned_data if form.is_valid() else {}
+    chosen = valid_filters(form)
     context = worklist.WorkContext(
         request.user,
         now=everything.now,

@@ -1,0 +1,16 @@
+"""The filters of a list page, read from its address (GET)."""
+
+from django import forms
+
+
+def valid_filters(form: forms.Form) -> dict:
+    """The values of `form` (bound to request.GET, or unbound) that are valid.
+
+    A bookmarked or edited address can carry a value no select offers: a site the user no
+    longer covers, a mistyped grade. The form shows that value's error next to its field;
+    the other filters still apply. Dropping them all would show the whole list under
+    selects that still show the other filters as chosen."""
+    if not form.is_bound:
+        return {}
+    form.is_valid()  # cleans every field; cleaned_data keeps only the valid ones
+    return form.cleaned_data
