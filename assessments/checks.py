@@ -1,5 +1,6 @@
 """Plausibility checks on entered magnitudes: the seed of the form registry's `range` and
-`soft_range` (DESIGN.md, "Forms as data").
+`soft_range` (docs/PROTOCOL-FILE.md, "An item"; the tables: docs/INSTRUMENTS.md, "Checks on
+forms").
 
 A form's limits are data, one table per form: item code → `Limits(range, soft_range)`.
 `range` is hard: a value outside it is impossible (a unit typed wrong, a slipped digit) and

@@ -5,10 +5,10 @@ Inputs may be Decimals, ints, floats or numeric strings (HTML forms). Results ar
 once, at the end, half up as clinical reports do: cells/µL to 0.1, percentages to 0.01,
 % changes to 0.1, the Treg/Tcon ratio to 0.0001 (ratios are small: 5 % / 80 % is 0.0625,
 and three places would lose a significant digit), mg/kg to 0.001; decisions (the
-steroid-sparing threshold) use exact values, never rounded ones. Definitions as DESIGN.md
-gives them ("Treg panel": dual platform, Treg = CD4+CD25hiCD127lo, absolute counts a
-percentage of absolute CD4+; "Steroid dose": prednisone-equivalent factors, >= 25 %
-reduction = the RP study's sparing outcome).
+steroid-sparing threshold) use exact values, never rounded ones. Definitions as
+docs/INSTRUMENTS.md gives them ("Treg panel": dual platform, Treg = CD4+CD25hiCD127lo,
+absolute counts a percentage of absolute CD4+; "Steroid dose": prednisone-equivalent
+factors, >= 25 % reduction = the RP study's sparing outcome).
 """
 
 from __future__ import annotations
@@ -204,12 +204,12 @@ def derive_treg(
 
 # -- Steroid dose ----------------------------------------------------------------------
 
-# mg of prednisone equivalent to 1 mg of the drug (DESIGN.md; standard anti-inflammatory
-# equivalence: prednisone 5 mg = methylprednisolone 4 mg = hydrocortisone 20 mg =
-# dexamethasone 0.75 mg = deflazacort 6 mg = betamethasone 0.6 mg = cortisone 25 mg), each
-# factor to two decimal places as written here: deflazacort 6 mg is 4.98 mg, not 5. The
-# CONMED form of the shipped protocols converts with the same factors (a test keeps them in
-# step).
+# mg of prednisone equivalent to 1 mg of the drug (docs/INSTRUMENTS.md, "Steroid dose";
+# standard anti-inflammatory equivalence: prednisone 5 mg = methylprednisolone 4 mg =
+# hydrocortisone 20 mg = dexamethasone 0.75 mg = deflazacort 6 mg = betamethasone 0.6 mg =
+# cortisone 25 mg), each factor to two decimal places as written here: deflazacort 6 mg is
+# 4.98 mg, not 5. The CONMED form of the shipped protocols converts with the same factors (a
+# test keeps them in step).
 PREDNISONE_EQUIVALENT = {
     "prednisone": Decimal("1"),
     "prednisolone": Decimal("1"),

@@ -1,5 +1,5 @@
-"""The rules of a form defined as data, run by the server on every save (DESIGN.md, "Forms
-as data" and "Semantics the registry must pin down").
+"""The rules of a form defined as data, run by the server on every save (docs/PROTOCOL-FILE.md,
+"`forms`": "An item", "Checks", "Expressions").
 
 `run(form, answers, ...)` takes what a page or an API client sent for one form and gives the
 values to store, or the problems keyed like the values:

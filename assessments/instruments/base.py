@@ -3,7 +3,7 @@
 An instrument is data (its items, their ranges or weights, its severity bands) plus a few
 small hooks for the rules that span items. Scores are always recomputed from the answers by
 `Instrument.score`, which validates first, so an invalid answer set can never be scored and a
-total is never typed in (DESIGN.md, "Instruments").
+total is never typed in (docs/INSTRUMENTS.md, "How a scored instrument is saved").
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ ALL = "__all__"  # error key for rules that span several items (Django's NON_FIE
 
 #: The suicidality / self-harm alert. Every instrument that asks about suicide or self-harm
 #: raises this one code, so that the reminders sweep and the investigators' routing treat
-#: a PHQ-9 item 9 and a HAM-D item 3 alike (DESIGN.md, "Instruments").
+#: a PHQ-9 item 9 and a HAM-D item 3 alike (docs/INSTRUMENTS.md, "The self-harm / suicidality
+#: alert").
 SELF_HARM_ALERT = "self_harm"
 
 _INTEGER_STRING = re.compile(r"^[+-]?\d+$")

@@ -1,10 +1,11 @@
 """HAM-D 17: the 17-item Hamilton Rating Scale for Depression, clinician-rated.
 
 Source: Hamilton M, J Neurol Neurosurg Psychiatry 1960;23:56-62, and the 17-item version
-with its 0-4 and 0-2 item ranges (DESIGN.md, "Instruments"). Recall period: the past week.
-Items 1-3, 7-11 and 15 score 0-4; items 4-6, 12-14, 16 and 17 score 0-2, so the total runs
-from 0 to 52. Severity bands as DESIGN.md gives them: < 8 none, 8-13 mild, 14-18 moderate,
-19-22 severe, >= 23 very severe.
+with its 0-4 and 0-2 item ranges (Hamilton M, Br J Soc Clin Psychol 1967;6:278-96;
+docs/INSTRUMENTS.md, "HAM-D 17"). Recall period: the past week. Items 1-3, 7-11 and 15
+score 0-4; items 4-6, 12-14, 16 and 17 score 0-2, so the total runs from 0 to 52. Severity
+bands (not Hamilton's own; docs/INSTRUMENTS.md names other bands in use): < 8 none,
+8-13 mild, 14-18 moderate, 19-22 severe, >= 23 very severe.
 
 Item 16 (loss of weight) is rated either by history (16A) or from weekly measurement (16B),
 never both: exactly one of the two must be answered. Both are kept on the 0-2 range

@@ -8,7 +8,7 @@ banded 0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately severe, 20-27 sev
 Any answer above 0 on item 9 (thoughts of being better off dead or of self-harm) raises the
 "self_harm" alert, which must reach the investigator urgently whatever the total is. The
 10th question (how difficult the problems made daily life) is optional and recorded, never
-scored (DESIGN.md, "Instruments").
+scored (docs/INSTRUMENTS.md, "PHQ-9").
 
 Chinese text: the Simplified Chinese PHQ-9 (患者健康问卷) distributed with the questionnaire,
 validated in China by Wang W et al., Gen Hosp Psychiatry 2014;36:539-44 (docs/TRANSLATION.md).

@@ -2,12 +2,12 @@
 
 Source: Arnaud L et al., "The Relapsing Polychondritis Disease Activity Index: development of
 a disease activity score for relapsing polychondritis", Autoimmun Rev 2012;12:204-9; weights
-as tabulated in Rednic S et al., RMD Open 2018 (DESIGN.md, "Instruments"). Each item is
-present or absent over the last 28 days, counted only when attributable to relapsing
-polychondritis; the score is the sum of the weights of the items present. The weights sum
-to 265, but the two respiratory chondritis items grade one organ at two severities and
-exclude each other, so the highest reachable score is 265 - 14 = 251. Complete response,
-the seed study's outcome, is a score of 0.
+as tabulated in Rednic S et al., RMD Open 2018;4(Suppl 1):e000788, Table 2
+(docs/INSTRUMENTS.md, "RPDAI"). Each item is present or absent over the last 28 days,
+counted only when attributable to relapsing polychondritis; the score is the sum of the
+weights of the items present. The weights sum to 265, but the two respiratory chondritis
+items grade one organ at two severities and exclude each other, so the highest reachable
+score is 265 - 14 = 251. Complete response, the seed study's outcome, is a score of 0.
 
 Item codes are at most 8 characters so they can serve as SDTM QSTESTCD values.
 

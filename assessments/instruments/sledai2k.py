@@ -1,11 +1,12 @@
 """SLEDAI-2K: the Systemic Lupus Erythematosus Disease Activity Index 2000.
 
-Source: Gladman DD, Ibañez D, Urowitz MB, J Rheumatol 2002;29:288-91, weights as DESIGN.md
-lists them. 24 descriptors, each present at the visit or in the preceding 10 days and
-attributable to lupus, weighted 8 (neuropsychiatric and vascular), 4 (musculoskeletal and
-renal), 2 (mucocutaneous, serosal, immunological) or 1 (constitutional, haematological);
-the score is the sum of the weights present, 0-105. Unlike the original SLEDAI, rash,
-alopecia, mucosal ulcers and proteinuria count when persistent, not only when new.
+Source: Gladman DD, Ibañez D, Urowitz MB, J Rheumatol 2002;29:288-91, with its published
+weights (docs/INSTRUMENTS.md, "SLEDAI-2K"). 24 descriptors, each present at the visit or in
+the preceding 10 days and attributable to lupus, weighted 8 (neuropsychiatric and vascular),
+4 (musculoskeletal and renal), 2 (mucocutaneous, serosal, immunological) or 1
+(constitutional, haematological); the score is the sum of the weights present, 0-105.
+Unlike the original SLEDAI, rash, alopecia, mucosal ulcers and proteinuria count when
+persistent, not only when new.
 
 Item codes are at most 8 characters so they can serve as SDTM QSTESTCD values.
 

@@ -1,4 +1,4 @@
-"""The dose log: what happened to each planned dose (DESIGN.md, `DoseAdministration`).
+"""The dose log: what happened to each planned dose (docs/API.md, `POST participants/{id}/doses/`).
 
 One administration row per planned dose. A dose given on another day than planned keeps
 its link to the planned dose and records the real date; a dose not given records why; a

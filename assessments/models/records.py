@@ -179,7 +179,7 @@ _PERCENT_RANGE = Q(treg_pct_of_cd4__gte=0, treg_pct_of_cd4__lte=100) & Q(
 
 @clinical_record()
 class TregPanel(VisitRecord):
-    """A dual-platform Treg flow panel (DESIGN.md, "Treg panel")."""
+    """A dual-platform Treg flow panel (docs/INSTRUMENTS.md, "Treg panel")."""
 
     FORM_CODE = TREG_PANEL
 
