@@ -1,4 +1,4 @@
-"""API v1 for instruments and visit forms (DESIGN.md, "API contract")."""
+"""API v1 for instruments and visit forms (docs/API.md, "Endpoints")."""
 
 import pytest
 from django.urls import reverse

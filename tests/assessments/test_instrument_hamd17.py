@@ -1,4 +1,5 @@
-"""HAM-D 17 as DESIGN.md describes it: items 0-4 or 0-2, item 16 once (16A or 16B), 0-52."""
+"""HAM-D 17 as docs/INSTRUMENTS.md describes it: items 0-4 or 0-2, item 16 once (16A or 16B),
+0-52."""
 
 import pytest
 from hypothesis import given, settings
@@ -7,7 +8,8 @@ from hypothesis import strategies as st
 from assessments.instruments import InstrumentValidationError, get
 from assessments.instruments.hamd17 import HAMD17
 
-# DESIGN.md: items 1, 2, 3, 7, 8, 9, 10, 11 and 15 score 0-4; 4-6, 12-14, 16 and 17 score 0-2.
+# The 17-item scale (Hamilton 1960, 1967; docs/INSTRUMENTS.md, "HAM-D 17"): items 1, 2, 3, 7,
+# 8, 9, 10, 11 and 15 score 0-4; 4-6, 12-14, 16 and 17 score 0-2.
 RANGES = {
     "H1": 4,
     "H2": 4,
@@ -50,7 +52,8 @@ def answers_totalling(total):
 
 
 def band_by_design(total):
-    """DESIGN.md: < 8 none, 8-13 mild, 14-18 moderate, 19-22 severe, >= 23 very severe."""
+    """docs/INSTRUMENTS.md: < 8 none, 8-13 mild, 14-18 moderate, 19-22 severe, >= 23 very
+    severe."""
     if total < 8:
         return "none"
     if total <= 13:

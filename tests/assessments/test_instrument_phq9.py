@@ -1,4 +1,5 @@
-"""PHQ-9 as DESIGN.md describes it: 9 items 0-3, bands, a self-harm alert, question 10 unscored."""
+"""PHQ-9 as docs/INSTRUMENTS.md describes it (Kroenke K, Spitzer RL, Williams JBW, J Gen Intern
+Med 2001;16:606-13): 9 items 0-3, bands, a self-harm alert, question 10 unscored."""
 
 import pytest
 from hypothesis import given, settings

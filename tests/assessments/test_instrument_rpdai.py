@@ -1,7 +1,9 @@
 """RPDAI as the protocol uses it: 27 weighted items over the last 28 days, 0 = complete response.
 
-The weights below are copied from DESIGN.md's table (Arnaud 2012; Rednic 2018), independently
-of the module, so a mistyped weight in either place fails here.
+The weights below are copied from the published table (Arnaud L et al., Autoimmun Rev
+2012;12:204-9, as tabulated in Rednic S et al., RMD Open 2018;4(Suppl 1):e000788, Table 2;
+docs/INSTRUMENTS.md, "RPDAI"), independently of the module, so a mistyped weight in either
+place fails here.
 """
 
 import pytest

@@ -1,6 +1,7 @@
-"""SLEDAI-2K as DESIGN.md lists it: 24 weighted descriptors (8/4/2/1), total 0-105.
+"""SLEDAI-2K as published: 24 weighted descriptors (8/4/2/1), total 0-105.
 
-The weights are copied from DESIGN.md independently of the module (Gladman 2002).
+The weights are copied from the published source (Gladman DD, Ibañez D, Urowitz MB,
+J Rheumatol 2002;29:288-91; docs/INSTRUMENTS.md, "SLEDAI-2K") independently of the module.
 """
 
 import pytest
