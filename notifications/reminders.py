@@ -279,9 +279,10 @@ def emergency_unblindings(*, now: datetime, lookback: timedelta):
 
 def dose_holds(*, now: datetime, lookback: timedelta):
     """An investigator held or stopped dosing: tell the site's coordinators at once (a
-    safety reminder, DESIGN.md "Reminders"), whatever the protocol's rules, before anyone
-    prepares the next dose. A resume or a reduction changes what the dose log says and
-    the dose-day reminders, and needs no notice of its own."""
+    safety reminder: its kind is not in models.ROUTINE_KINDS, so no digest holds it),
+    whatever the protocol's rules, before anyone prepares the next dose. A resume or a
+    reduction changes what the dose log says and the dose-day reminders, and needs no notice
+    of its own."""
     candidates = DoseModification.objects.filter(
         kind__in=[ModificationKind.HOLD, ModificationKind.STOP],
         decided_at__gte=now - lookback,

@@ -1,6 +1,6 @@
 """The one access layer: who may see and do what, for pages, API and exports alike.
 
-Rules (DESIGN.md, "Access"):
+Rules (docs/ARCHITECTURE.md, "The request path", Access):
 - a user sees a study only through an active membership in it;
 - site-bound records are visible for the membership's site, or every site when the
   membership has none;

@@ -1,4 +1,4 @@
-"""API v1 for studies and their protocols (DESIGN.md, "API contract")."""
+"""API v1 for studies and their protocols (docs/API.md)."""
 
 import yaml
 from drf_spectacular.utils import extend_schema

@@ -10,7 +10,8 @@ never half done. `dump_protocol` writes a spec back in the same shape, and
 Conventions (CDISC study days): study day 1 is baseline and the first dose; there is no day
 0, the day before baseline is day -1. Week w covers study days 7(w-1)+1 .. 7w. A visit
 window [minus, plus] runs from `minus` calendar days before the target date to `plus` after.
-See DESIGN.md "The protocol file" for the format with the relapsing polychondritis example.
+See docs/PROTOCOL-FILE.md for the format, and trials/protocols/ld-il2-rp.yaml for the relapsing
+polychondritis study's file.
 """
 
 import re

@@ -1,4 +1,4 @@
-"""What a form is, as data: the form registry's definitions (DESIGN.md, "Forms as data").
+"""What a form is, as data: the form registry's definitions (docs/PROTOCOL-FILE.md, "`forms`").
 
 A form is described the way CDISC ODM describes a CRF: form → item groups (repeating or not)
 → items → code lists, plus rules. These frozen dataclasses are that description, whether the

@@ -1,6 +1,6 @@
 """A study's protocol, versioned: arms, strata, eligibility, dosing, visits, reminders.
 
-The protocol is data (DESIGN.md, "The protocol file"): these rows are what a protocol file
+The protocol is data (docs/PROTOCOL-FILE.md): these rows are what a protocol file
 imports into, and every schedule in the product is derived from them. A version is edited
 while it is a draft; once active it is immutable, and an amendment is a new version.
 The invariants that a row can check on its own are named database constraints; the
