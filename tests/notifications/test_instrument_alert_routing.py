@@ -8,6 +8,7 @@ delivered. The mood protocol routes the alert to its coordinators as well.
 from datetime import date, timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
@@ -117,3 +118,18 @@ def test_someone_both_investigator_and_notified_coordinator_is_told_once():
     enter(version, "HAMD17", HAMD_ZERO | {"H3": 4}, cast["coordinator"])
     sweep_now()
     assert recipients(ALERT_EVENT) == ["cody", "ines", "ivo"]
+
+
+def test_a_hamd17_alert_is_named_for_what_it_is_in_the_inbox(client_for):
+    """The event keeps its first name, `phq9_self_harm`; what people read must not call a
+    HAM-D item 3 finding a PHQ-9 one."""
+    version = load_demo_protocol("ld-il2-mood.yaml")
+    cast = people(version)
+    enter(version, "HAMD17", HAMD_ZERO | {"H3": 2}, cast["coordinator"])
+    sweep_now()
+    [row] = recorded(ALERT_EVENT, recipient=cast["site_investigator"])
+    assert row.get_kind_display() == "Self-harm or suicidality alert"
+    inbox = client_for(cast["site_investigator"]).get(reverse("notifications:inbox"))
+    html = inbox.content.decode()
+    assert "Self-harm or suicidality alert" in html
+    assert "PHQ-9 item 9" not in html
