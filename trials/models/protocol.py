@@ -516,7 +516,9 @@ class ReminderEvent(models.TextChoices):
     DOSE_DUE = "dose_due", _("Dose due")
     SAE_REPORT_DUE = "sae_report_due", _("SAE report due")
     AE_UNREVIEWED = "ae_unreviewed", _("Adverse event not reviewed")
-    PHQ9_SELF_HARM = "phq9_self_harm", _("PHQ-9 item 9 alert")
+    #: Every instrument's suicidality item (PHQ-9 item 9, HAM-D 17 item 3): the value keeps
+    #: the event's first name, which protocol files and stored rows use.
+    PHQ9_SELF_HARM = "phq9_self_harm", _("Self-harm or suicidality alert")
 
 
 @track()
