@@ -35,6 +35,64 @@ def test_the_summary_shows_the_schedule_of_assessments_and_28_doses(db, client_f
     assert b"Low-dose IL-2" in response.content
 
 
+def schedule_header(html: str) -> str:
+    start = html.index('id="schedule-of-assessments"')
+    return html[start : html.index("</thead>", start)]
+
+
+def test_the_summary_shows_each_visit_by_cycle_as_the_protocol_schedules_it(db, client_for):
+    """The SLE protocol schedules W0, W4 and W8 on the first day of cycles 1-3 and W12 by
+    study day: the printout says so, as the file does."""
+    version = load_demo_protocol("ld-il2-sle.yaml")
+    user = member(version, "ivan", Role.INVESTIGATOR)
+    html = client_for(user).get(reverse("trials:protocol", args=[version.study.code]))
+    header = schedule_header(html.content.decode())
+    columns = header.split("<th>")[2:]
+    assert [c.split("<br>")[0] for c in columns] == ["W0", "W4", "W8", "W12"]
+    for column, cycle, day in zip(columns, (1, 2, 3), (1, 29, 57), strict=False):
+        assert f"cycle {cycle}, day 1" in column
+        assert f"study day {day}" in column
+    assert "cycle" not in columns[3]
+    assert "study day 85" in columns[3]
+
+
+def test_the_summary_says_a_dose_by_body_size_is_re_sized_each_cycle(db, client_for):
+    """The GVHD cohorts dosed per m² in two cycles, re-sized from each cycle's weighing."""
+    from trials.protocol_file import parse_protocol
+    from trials.services import load_protocol
+
+    text = (PROTOCOL_DIR / "ld-il2-gvhd.yaml").read_text(encoding="utf-8")
+    cycles = "every_days: 1, cycles: {count: 2, dosing_weeks: 2, rest_weeks: 2}"
+    text = text.replace("every_days: 1}", cycles + ", resize: each_cycle}")
+    version, _created = load_protocol(parse_protocol(text), activate=True)
+    user = member(version, "ivan", Role.INVESTIGATOR)
+    html = client_for(user).get(reverse("trials:protocol", args=[version.study.code]))
+    calendar = html.content.decode().split('id="dose-calendar"')[1].split("</table>")[0]
+    dosing_rows = [row for row in calendar.split("<tr>") if "●" in row]
+    assert dosing_rows
+    assert all("re-sized each cycle" in row for row in dosing_rows)
+    rp = load_demo_protocol()
+    reader = member(rp, "rita", Role.INVESTIGATOR)
+    plain = client_for(reader).get(reverse("trials:protocol", args=[rp.study.code]))
+    assert "●" in plain.content.decode()
+    assert "re-sized" not in plain.content.decode()
+
+
+def test_the_summary_names_forms_in_the_readers_language(db, client_for):
+    from accounts.models import Profile
+
+    version = load_demo_protocol()
+    user = member(version, "li", Role.INVESTIGATOR)
+    Profile.objects.create(user=user, language="zh-hans")
+    response = client_for(user).get(reverse("trials:protocol", args=["LDIL2-RP"]))
+    names = {code: name for code, name, _marks in response.context["soa"]}
+    assert names["ELIG"] == "入选资格"
+    assert names["TREG"] == "Treg 检测（流式细胞术）"
+    assert names["STEROID"] == "糖皮质激素剂量"
+    assert names["AE"] == "不良事件"
+    assert "糖皮质激素剂量" in response.content.decode()
+
+
 def test_a_blinded_reader_sees_no_arm_in_the_summary_or_the_api(db, client_for):
     version = load_demo_protocol("ld-il2-mood.yaml")
     user = member(version, "blake", Role.COORDINATOR, blinded=True)
