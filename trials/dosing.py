@@ -97,6 +97,16 @@ def cycle_study_day(schedule: tuple[tuple[int, ...], int], cycle: int, day: int)
     return schedule[0][cycle - 1] + day - 1
 
 
+def day_of_cycle(schedule: tuple[tuple[int, ...], int], cycle: int, study_day: int) -> int | None:
+    """The day of cycle `cycle` that `study_day` is (`cycle_study_day` the other way round),
+    or None when the study day lies outside that cycle, or the cycle beyond the schedule."""
+    starts, length = schedule
+    if not 1 <= cycle <= len(starts):
+        return None
+    day = study_day - starts[cycle - 1] + 1
+    return day if 1 <= day <= length else None
+
+
 def _block_days(phase, start: int, end: int, baseline: date | None) -> list[int]:
     if phase.every_days is not None:
         return list(range(start, end + 1, phase.every_days))

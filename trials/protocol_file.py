@@ -23,7 +23,13 @@ from functools import partial
 import yaml
 from yaml.nodes import Node, SequenceNode
 
-from trials.dosing import BODY_SIZE_BASES, RESIZE_RULES, cycle_schedule, cycle_study_day
+from trials.dosing import (
+    BODY_SIZE_BASES,
+    RESIZE_RULES,
+    cycle_schedule,
+    cycle_study_day,
+    day_of_cycle,
+)
 from trials.forms.codes import BODY_HEIGHT, BODY_WEIGHT, FORM_CODES, VITALS
 from trials.forms.expressions import ItemType
 from trials.forms.protocol_section import read_form
@@ -737,23 +743,35 @@ def _entry(spec) -> _FlowMap:
     return entry
 
 
-def _visit_entry(visit: VisitSpec, cycles) -> _FlowMap:
-    """A visit as written: by study day, or `cycle: K, day: D` (day D of cycle K).
+def cycle_days(spec: ProtocolSpec) -> list[int | None]:
+    """Each visit's day of its cycle, for a visit the file schedules by cycle; None for a
+    visit by study day, and for one whose study day no longer lies in its cycle (its day or
+    the dosing edited in the admin of a draft: such a visit is written by study day)."""
+    cycles = None
+    if any(visit.cycle for visit in spec.visits):
+        try:
+            cycles = cycle_schedule(spec.dosing.phases)
+        except ValueError:  # phases that disagree on their cycles, in a draft
+            cycles = None
+    return [
+        None
+        if visit.cycle is None or cycles is None
+        else day_of_cycle(cycles, visit.cycle, visit.day)
+        for visit in spec.visits
+    ]
 
-    A visit whose study day no longer lies in its cycle (its day or the dosing edited in
-    the admin of a draft) is written by study day, so the file still reads back."""
+
+def _visit_entry(visit: VisitSpec, cycle_day: int | None) -> _FlowMap:
+    """A visit as written: by study day, or `cycle: K, day: D` (day D of cycle K)."""
     entry = _entry(visit)
     entry.pop("cycle", None)
-    if visit.cycle is None or cycles is None or visit.cycle > len(cycles[0]):
-        return entry
-    day = visit.day - cycles[0][visit.cycle - 1] + 1
-    if not 1 <= day <= cycles[1]:
+    if cycle_day is None:
         return entry
     written = _FlowMap()
     for key, value in entry.items():
         if key == "day":
             written["cycle"] = visit.cycle
-            written["day"] = day
+            written["day"] = cycle_day
         else:
             written[key] = value
     return written
@@ -793,13 +811,9 @@ def dump_protocol(spec: ProtocolSpec) -> str:
     document["dosing"]["phases"] = [_entry(phase) for phase in spec.dosing.phases]
     if spec.forms:
         document["forms"] = [_form_document(form) for form in spec.forms]
-    cycles = None
-    if any(visit.cycle for visit in spec.visits):
-        try:
-            cycles = cycle_schedule(spec.dosing.phases)
-        except ValueError:  # a draft edited in the admin: its visits are written by day
-            cycles = None
-    document["visits"] = [_visit_entry(visit, cycles) for visit in spec.visits]
+    document["visits"] = [
+        _visit_entry(visit, day) for visit, day in zip(spec.visits, cycle_days(spec), strict=True)
+    ]
     document["reminders"] = [_entry(reminder) for reminder in spec.reminders]
     return _dump(document)
 

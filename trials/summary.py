@@ -3,22 +3,9 @@
 from dataclasses import dataclass
 from datetime import date
 
-from trials.forms.codes import FORM_CODES
-
 from .dosing import phase_study_days
-from .protocol_file import PhaseSpec, ProtocolSpec
-
-FORM_NAMES = {
-    "ELIG": "Eligibility",
-    "AE": "Adverse events",
-    "TREG": "Treg panel (flow cytometry)",
-    "STEROID": "Steroid dose",
-    "RPDAI": "RPDAI",
-    "HAMD17": "HAM-D 17",
-    "PHQ9": "PHQ-9",
-    "SLEDAI2K": "SLEDAI-2K",
-}
-assert set(FORM_NAMES) == FORM_CODES, "every form code needs a display name"
+from .forms.registry import registry
+from .protocol_file import PhaseSpec, ProtocolSpec, VisitSpec, cycle_days
 
 
 @dataclass(frozen=True)
@@ -35,13 +22,36 @@ class DoseWeek:
 def schedule_of_assessments(spec: ProtocolSpec) -> list[tuple[str, str, list[bool]]]:
     """One row per form (in first-use order): code, name, and a mark per visit.
 
-    A form the protocol defines is named by its own `name` (in the reader's language).
+    A form is named as the form registry names it, in the reader's language; a form the
+    protocol defines, by its own `name`.
     """
-    names = {**FORM_NAMES, **{form.code: str(form.name) for form in spec.forms}}
+    defined = {form.code: form for form in spec.forms}
     forms: list[str] = []
     for visit in spec.visits:
         forms.extend(code for code in visit.forms if code not in forms)
-    return [(code, names[code], [code in visit.forms for visit in spec.visits]) for code in forms]
+    return [
+        (
+            code,
+            str((defined.get(code) or registry.builtin(code)).name),
+            [code in visit.forms for visit in spec.visits],
+        )
+        for code in forms
+    ]
+
+
+@dataclass(frozen=True)
+class VisitColumn:
+    visit: VisitSpec
+    #: The day of its cycle, for a visit the protocol schedules by cycle (`cycle: K, day: D`).
+    cycle_day: int | None
+
+
+def visit_columns(spec: ProtocolSpec) -> list[VisitColumn]:
+    """The schedule's visits as the protocol file writes them: by study day, and a visit by
+    cycle with its cycle and day as well."""
+    return [
+        VisitColumn(visit, day) for visit, day in zip(spec.visits, cycle_days(spec), strict=True)
+    ]
 
 
 #: A phase dosing on calendar weekdays is drawn for a baseline on a Monday (day 1 = Monday).

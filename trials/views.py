@@ -16,7 +16,7 @@ from .forms.redcap_import import DictionaryRefused, import_dictionary
 from .forms.registry import describe_form, registry
 from .models import Role, Site, VersionStatus, VisitDefinition
 from .services import spec_from_version
-from .summary import dose_weeks, doses_per_participant, schedule_of_assessments
+from .summary import dose_weeks, doses_per_participant, schedule_of_assessments, visit_columns
 from .worklist_views import home_blocks
 
 
@@ -85,6 +85,7 @@ def protocol_summary(request, code: str):
             "spec": spec,
             "blinded": access.is_blinded(request.user, study),
             "soa": schedule_of_assessments(spec),
+            "visit_columns": visit_columns(spec),
             "dose_weeks": weeks,
             "dose_total": doses_per_participant(spec, weeks),
         },
