@@ -180,3 +180,22 @@ def test_an_active_version_is_read_only_in_the_admin(db, client_for):
     page = client.get(reverse("admin:trials_protocolversion_change", args=[version.pk]))
     assert page.status_code == 200
     assert b'name="visits-0-window_plus"' not in page.content
+
+
+def test_a_drafts_visits_show_their_cycle_in_the_admin(db, client_for):
+    """A visit the file schedules by cycle keeps its cycle: the admin who edits the draft
+    sees it beside the study day it resolves to."""
+    from trials.protocol_file import parse_protocol
+    from trials.services import load_protocol
+
+    text = (PROTOCOL_DIR / "ld-il2-sle.yaml").read_text(encoding="utf-8")
+    version, _created = load_protocol(parse_protocol(text), activate=False)
+    client = study_admin_client(client_for)
+    page = client.get(reverse("admin:trials_protocolversion_change", args=[version.pk]))
+    html = page.content.decode()
+    codes = list(version.visits.order_by("study_day").values_list("code", "cycle"))
+    assert codes == [("W0", 1), ("W4", 2), ("W8", 3), ("W12", None)]
+    for n, (_code, cycle) in enumerate(codes):
+        field = re.search(rf'<input[^>]*name="visits-{n}-cycle"[^>]*>', html)
+        assert field, f"visits-{n}-cycle"
+        assert (f'value="{cycle}"' in field.group(0)) == (cycle is not None)
