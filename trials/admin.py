@@ -286,6 +286,7 @@ class VisitInline(VersionPartInline):
         "code",
         "name",
         "study_day",
+        "cycle",
         "is_screening",
         "window_minus",
         "window_plus",
