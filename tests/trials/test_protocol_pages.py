@@ -199,3 +199,39 @@ def test_a_drafts_visits_show_their_cycle_in_the_admin(db, client_for):
         field = re.search(rf'<input[^>]*name="visits-{n}-cycle"[^>]*>', html)
         assert field, f"visits-{n}-cycle"
         assert (f'value="{cycle}"' in field.group(0)) == (cycle is not None)
+
+
+def test_a_blinded_reader_of_a_study_whose_arms_differ_in_amount_sees_the_study_drug(
+    db, client_for
+):
+    """SLE: 1 MIU or placebo (0 MIU) on one schedule. Where the amount tells the arm, a
+    blinded reader sees the study drug on the shared schedule, as their dose log shows it,
+    not a row per arm with its amount; an unblinded reader sees each arm's."""
+    version = load_demo_protocol("ld-il2-sle.yaml")
+    code = version.study.code
+
+    def calendar(user) -> list[str]:
+        html = client_for(user).get(reverse("trials:protocol", args=[code])).content.decode()
+        table = html.split('id="dose-calendar"')[1].split("</table>")[0]
+        return [row for row in table.split("<tr>")[2:] if "</td>" in row]
+
+    blinded = calendar(member(version, "blake", Role.COORDINATOR, blinded=True))
+    assert len(blinded) == 12  # one row a week
+    assert all("study drug" in row and "MIU" not in row for row in blinded)
+    assert sum(row.count("●") for row in blinded) == 21
+    unblinded = calendar(member(version, "una", Role.INVESTIGATOR))
+    assert len(unblinded) == 24  # each arm's row, each week
+    assert sum("1 MIU" in row for row in unblinded) == sum("0 MIU" in row for row in unblinded)
+
+
+def test_the_api_gives_that_blinded_reader_the_schedule_without_the_amounts(db, client_for):
+    version = load_demo_protocol("ld-il2-sle.yaml")
+    url = reverse("api-study-protocol", args=[version.study.code])
+    blake = member(version, "blake", Role.COORDINATOR, blinded=True)
+    phases = client_for(blake).get(url).json()["dosing"]["phases"]
+    assert len(phases) == 1
+    assert "dose" not in phases[0] and "arm" not in phases[0]
+    assert phases[0]["every_days"] == 2 and phases[0]["cycles"]["count"] == 3
+    una = member(version, "una", Role.INVESTIGATOR)
+    unblinded = client_for(una).get(url).json()["dosing"]["phases"]
+    assert [(p["arm"], p["dose"]) for p in unblinded] == [("IL2", 1), ("PBO", 0)]
