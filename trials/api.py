@@ -40,13 +40,25 @@ def study_list(request):
     return Response(StudySerializer(data, many=True).data)
 
 
-def protocol_document(version: ProtocolVersion, *, blinded: bool) -> dict:
-    """The protocol as in its file; without the arms for a blinded reader."""
+def protocol_document(version: ProtocolVersion, *, blinded: bool, amounts: bool) -> dict:
+    """The protocol as in its file; without the arms for a blinded reader, and without the
+    dose amounts for one whom the amounts would tell the arm (`access.dose_amount_hidden`,
+    as the dose log hides them): the arms' phases, one schedule in a blinded study, are then
+    one phase."""
     document = yaml.safe_load(dump_protocol(spec_from_version(version)))
+    dosing = document["dosing"]
     if blinded:
         document.pop("arms", None)
-        for phase in document["dosing"]["phases"]:
+        for phase in dosing["phases"]:
             phase.pop("arm", None)
+    if not amounts:
+        dosing.pop("dose_levels", None)
+        phases: list[dict] = []
+        for phase in dosing["phases"]:
+            phase.pop("dose", None)
+            if phase not in phases:
+                phases.append(phase)
+        dosing["phases"] = phases
     return document
 
 
@@ -60,7 +72,13 @@ def study_protocol(request, code: str):
     version = versions.filter(label=label).first() if label else versions.active().first()
     if version is None:
         return Response({"detail": "This study has no such protocol version."}, status=404)
-    return Response(protocol_document(version, blinded=access.is_blinded(request.user, study)))
+    return Response(
+        protocol_document(
+            version,
+            blinded=access.is_blinded(request.user, study),
+            amounts=not access.dose_amount_hidden(request.user, study),
+        )
+    )
 
 
 def _form_versions(request):

@@ -1,6 +1,6 @@
 """The printable protocol summary: schedule of assessments and dose calendar by week."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from .dosing import phase_study_days
@@ -13,6 +13,8 @@ class DoseWeek:
     week: int
     phase: PhaseSpec
     days: tuple[bool, ...]  # seven flags, day 1 (baseline weekday) .. day 7
+    #: The amount is not shown: the row stands for every arm's phase on this schedule.
+    masked: bool = False
 
     @property
     def count(self) -> int:
@@ -67,6 +69,17 @@ def dose_weeks(spec: ProtocolSpec) -> list[DoseWeek]:
             first = 7 * (week - 1) + 1
             weeks.append(DoseWeek(week, phase, tuple(first + d in days for d in range(7))))
     return sorted(weeks, key=lambda w: w.week)
+
+
+def without_amounts(weeks: list[DoseWeek]) -> list[DoseWeek]:
+    """The weeks as a reader who may not see amounts (`access.dose_amount_hidden`: blinded,
+    and the arms differ in amount) reads them, as their dose log shows doses: one row per
+    week and schedule, the study drug without its amount. A blinded study's arms share one
+    schedule (the protocol file refuses others), so each week is one row."""
+    rows: dict[tuple, DoseWeek] = {}
+    for week in weeks:
+        rows.setdefault((week.week, week.phase.name, week.days), replace(week, masked=True))
+    return list(rows.values())
 
 
 def doses_per_participant(spec: ProtocolSpec, weeks: list[DoseWeek]) -> int:

@@ -16,7 +16,13 @@ from .forms.redcap_import import DictionaryRefused, import_dictionary
 from .forms.registry import describe_form, registry
 from .models import Role, Site, VersionStatus, VisitDefinition
 from .services import spec_from_version
-from .summary import dose_weeks, doses_per_participant, schedule_of_assessments, visit_columns
+from .summary import (
+    dose_weeks,
+    doses_per_participant,
+    schedule_of_assessments,
+    visit_columns,
+    without_amounts,
+)
 from .worklist_views import home_blocks
 
 
@@ -75,6 +81,9 @@ def protocol_summary(request, code: str):
         raise Http404("This study has no such protocol version.")
     spec = spec_from_version(version)
     weeks = dose_weeks(spec)
+    total = doses_per_participant(spec, weeks)
+    if access.dose_amount_hidden(request.user, study):
+        weeks = without_amounts(weeks)
     return render(
         request,
         "trials/protocol_summary.html",
@@ -87,7 +96,7 @@ def protocol_summary(request, code: str):
             "soa": schedule_of_assessments(spec),
             "visit_columns": visit_columns(spec),
             "dose_weeks": weeks,
-            "dose_total": doses_per_participant(spec, weeks),
+            "dose_total": total,
         },
     )
 
