@@ -156,6 +156,7 @@ def test_a_filter_value_no_select_offers_is_shown_next_to_its_field_and_the_othe
         ]
         assert "Select a valid choice. NOPE is not one of the available choices." in filters
         assert 'aria-invalid="true"' in filters
+        assert 'class="form-select form-select-sm is-invalid"' in filters
 
 
 def review_queue(client, code, **params):

@@ -398,6 +398,7 @@ def test_a_filter_value_no_select_offers_is_shown_next_to_its_field_and_the_othe
     html = response.content.decode()
     assert "Select a valid choice." in html
     assert 'aria-invalid="true"' in html
+    assert "is-invalid" in html
 
 
 def test_a_blinded_user_sees_no_arm_on_the_home_page(db, client_for):
