@@ -13,4 +13,8 @@ def valid_filters(form: forms.Form) -> dict:
     if not form.is_bound:
         return {}
     form.is_valid()  # cleans every field; cleaned_data keeps only the valid ones
+    for name in form.errors:
+        if name in form.fields:  # drawn in red, as Bootstrap marks an invalid field
+            attrs = form.fields[name].widget.attrs
+            attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
     return form.cleaned_data
