@@ -12,6 +12,10 @@ from django.test import Client
 from tests.factories import MembershipFactory, SiteFactory, StudyFactory, UserFactory
 from trials.models import Role
 
+# pytest shows the values of a failed assert only in the modules it rewrites: test modules and
+# conftest files, and these shared helpers that assert (registered before any test imports them).
+pytest.register_assert_rewrite("tests.trials.helpers_protocol_file")
+
 
 @pytest.fixture
 def study(db):

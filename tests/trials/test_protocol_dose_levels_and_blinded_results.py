@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import load_demo_protocol
-from tests.trials.test_protocol_file import MOOD, RP, changed, problems, refused_once
+from tests.trials.helpers_protocol_file import MOOD, RP, changed, problems, refused_once
 from trials.protocol_file import ProtocolProblem, dump_protocol, parse_protocol
 from trials.services import spec_from_version
 
