@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from config.routers import ReplicaRouter
 from core import replica
-from tests.trials.test_form_dictionary import RP_WITH_FORMS
+from tests.trials.helpers_forms import RP_WITH_FORMS
 from trials.models import Study
 from trials.protocol_file import parse_protocol
 from trials.services import load_protocol

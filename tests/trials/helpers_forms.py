@@ -59,3 +59,9 @@ def with_forms(forms: str = VITALS, visit_forms: str = "[RPDAI, TREG, STEROID, A
         "day: 29, window: [-3, 3], forms: [RPDAI, TREG, STEROID, AE]",
         f"day: 29, window: [-3, 3], forms: {visit_forms}",
     )
+
+
+# The forms above scheduled at W4 (day 29), in a study coded RP like tests/conftest.py's `study`.
+RP_WITH_FORMS = with_forms(visit_forms="[RPDAI, VITALS, SYMPT, CM]").replace(
+    "code: LDIL2-RP", "code: RP"
+)

@@ -9,16 +9,13 @@ import json
 import pytest
 from django.urls import reverse
 
-from tests.trials.helpers_forms import with_forms
+from tests.trials.helpers_forms import RP_WITH_FORMS
 from trials.forms.expressions import ItemType
 from trials.forms.redcap import COLUMNS, Untranslatable, dictionary_rows, translate
 from trials.forms.registry import registry
 from trials.protocol_file import parse_protocol
 from trials.services import load_protocol
 
-RP_WITH_FORMS = with_forms(visit_forms="[RPDAI, VITALS, SYMPT, CM]").replace(
-    "code: LDIL2-RP", "code: RP"
-)
 TYPES = {
     "A": ItemType.INTEGER,
     "B": ItemType.INTEGER,
