@@ -8,17 +8,13 @@ from django.utils import translation
 
 from assessments import instruments
 from assessments.models import TregPanel
-from tests.trials.helpers_forms import with_forms
+from tests.trials.helpers_forms import RP_WITH_FORMS, with_forms
 from trials.forms.codes import FORM_CODES
 from trials.forms.expressions import ItemType, check, parse
 from trials.forms.protocol_section import scope
 from trials.forms.registry import registry
 from trials.protocol_file import parse_protocol
 from trials.services import activate_version, load_protocol
-
-RP_WITH_FORMS = with_forms(visit_forms="[RPDAI, VITALS, SYMPT, CM]").replace(
-    "code: LDIL2-RP", "code: RP"
-)
 
 
 def amended(text: str) -> str:
