@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.mail.backends.base import BaseEmailBackend
 
+from assessments.models import InstrumentAlert, InstrumentResponse
 from notifications import services
 from notifications.models import Notification
 from tests.factories import (
@@ -136,3 +137,26 @@ class CountingBackend(BaseEmailBackend):
 
 
 COUNTING_BACKEND = "tests.notifications.helpers_reminders.CountingBackend"
+
+
+def raise_alert(participant, user, moment, *, cleared=False):
+    """A PHQ-9 self-harm alert on the participant's W0 response, raised at `moment` (and
+    cleared at that moment too, if `cleared`)."""
+    visit = participant.visits.get(code="W0")
+    response = InstrumentResponse.objects.create(
+        participant=participant,
+        scheduled_visit=visit,
+        instrument="PHQ9",
+        answers={},
+        total=3,
+        alerts=["self_harm"],
+        entered_by=user,
+    )
+    return InstrumentAlert.objects.create(
+        response=response,
+        participant=participant,
+        code="self_harm",
+        raised_at=moment,
+        raised_by=user,
+        cleared_at=moment if cleared else None,
+    )

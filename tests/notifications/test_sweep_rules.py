@@ -5,7 +5,6 @@ from datetime import date, timedelta
 import pytest
 from django.test import override_settings
 
-from assessments.models import InstrumentAlert, InstrumentResponse
 from patients.models import DoseStatus, PlannedDose, ScheduledVisit
 from safety import services as safety
 from tests.factories import PROTOCOL_DIR, enrolled_participant
@@ -13,6 +12,7 @@ from tests.notifications.helpers_reminders import (
     FAST_HASHERS,
     at,
     build_cast,
+    raise_alert,
     recipients,
     recorded,
     staff,
@@ -214,27 +214,6 @@ def phq9_participant(cast):
     participant = enrolled_participant(baseline=date(2025, 1, 6), version=version)
     staff(version.study, "ian", "investigator")
     return participant
-
-
-def raise_alert(participant, user, moment, *, cleared=False):
-    visit = participant.visits.get(code="W0")
-    response = InstrumentResponse.objects.create(
-        participant=participant,
-        scheduled_visit=visit,
-        instrument="PHQ9",
-        answers={},
-        total=3,
-        alerts=["self_harm"],
-        entered_by=user,
-    )
-    return InstrumentAlert.objects.create(
-        response=response,
-        participant=participant,
-        code="self_harm",
-        raised_at=moment,
-        raised_by=user,
-        cleared_at=moment if cleared else None,
-    )
 
 
 def test_a_phq9_self_harm_alert_reaches_the_investigator_at_once(cast, phq9_participant):

@@ -11,8 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Profile
 from notifications import services, texts
 from notifications.models import Notification
-from tests.notifications.helpers_reminders import FAST_HASHERS, at, build_cast, sweep
-from tests.notifications.test_sweep_rules import raise_alert
+from tests.notifications.helpers_reminders import FAST_HASHERS, at, build_cast, raise_alert, sweep
 
 pytestmark = pytest.mark.django_db
 
