@@ -2,7 +2,6 @@
 Content-Security-Policy without 'unsafe-inline'), so no template may carry an inline script,
 event handler or style; and the API schema is not published to strangers."""
 
-import re
 from pathlib import Path
 
 from django.conf import settings
@@ -10,11 +9,9 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from tests.assessments.helpers_capture import four_visits_of_data, participant, rp_cast
+from tests.platform.helpers_security import EVENT_HANDLER, INLINE_SCRIPT, STYLE
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)
-EVENT_HANDLER = re.compile(r"\son[a-z]+\s*=", re.I)
-STYLE = re.compile(r"<style\b|\sstyle\s*=", re.I)
 
 
 def directives(response) -> dict[str, list[str]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.platform.test_security_headers import EVENT_HANDLER, INLINE_SCRIPT, STYLE
+from tests.platform.helpers_security import EVENT_HANDLER, INLINE_SCRIPT, STYLE
 from tests.trials.helpers_forms import SHIPPED, with_forms
 from tests.trials.test_redcap_import import dictionary
 from trials.forms.registry import registry
