@@ -2,7 +2,6 @@
 calculations and branching logic translated into the registry's, and anything that does not
 translate refused whole, every problem with its row."""
 
-import csv
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -12,49 +11,13 @@ from django.core.management import CommandError, call_command
 
 from assessments.instruments.phq9 import PHQ9
 from tests.trials.helpers_forms import with_forms
+from tests.trials.helpers_redcap import dictionary
 from trials.forms.codes import FORM_CODES
 from trials.forms.expressions import ItemType, evaluate, is_shown, parse
-from trials.forms.redcap import COLUMNS
 from trials.forms.redcap_import import DictionaryRefused, import_dictionary
 from trials.protocol_file import parse_protocol
 
 PHQ9_CSV = (Path(__file__).parent / "data" / "redcap-phq9.csv").read_text(encoding="utf-8")
-SHORT = dict(
-    zip(
-        [
-            "name",
-            "form",
-            "section",
-            "type",
-            "label",
-            "choices",
-            "note",
-            "validation",
-            "min",
-            "max",
-            "identifier",
-            "branching",
-            "required",
-            "alignment",
-            "question",
-            "matrix",
-            "ranking",
-            "annotation",
-        ],
-        COLUMNS,
-        strict=True,
-    )
-)
-
-
-def dictionary(*rows: dict) -> str:
-    """A data dictionary in REDCap's columns; rows name cells by short key (form: f)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({SHORT[key]: value for key, value in {"form": "f", **row}.items()})
-    return out.getvalue()
 
 
 def refusals(text: str, **options) -> list[tuple[int | None, str, str]]:

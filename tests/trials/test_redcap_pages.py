@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from tests.platform.helpers_security import EVENT_HANDLER, INLINE_SCRIPT, STYLE
 from tests.trials.helpers_forms import SHIPPED, with_forms
-from tests.trials.test_redcap_import import dictionary
+from tests.trials.helpers_redcap import dictionary
 from trials.forms.registry import registry
 from trials.protocol_file import parse_protocol
 from trials.services import load_protocol
