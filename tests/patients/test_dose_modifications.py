@@ -176,7 +176,7 @@ def test_every_change_is_in_the_audit_trail_with_the_reason(cast, p):
 
 def test_an_amendment_keeps_a_stop_and_a_reduction_on_the_doses_it_rewrites(cast):
     from patients.services import reconsent
-    from tests.patients.test_calendar_generation import amendment
+    from tests.patients.helpers_calendar import amendment
 
     today = site_today()
     p = participant(baseline=today - timedelta(days=14))
