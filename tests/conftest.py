@@ -9,7 +9,14 @@ nothing.
 import pytest
 from django.test import Client
 
-from tests.factories import MembershipFactory, SiteFactory, StudyFactory, UserFactory
+from tests.factories import (
+    MembershipFactory,
+    SiteFactory,
+    StudyFactory,
+    UserFactory,
+    enrolled_participant,
+)
+from tests.patients.helpers_dosing import MONDAY, load, member
 from trials.models import Role
 
 # pytest shows the values of a failed assert only in the modules it rewrites: test modules and
@@ -99,3 +106,16 @@ def client_for():
 def fast_password_hashing(settings):
     """Argon2 is slow on purpose; tests hash with MD5 unless they check the real hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def gvhd(db):
+    """The GVHD library protocol active (doses per m², sized from weight and height), one
+    participant of cohort C1 from MONDAY, and cora coordinating the study: the doses by body
+    size of the dosing library's tests (patients) and of the vitals' tests (assessments)."""
+    version = load("ld-il2-gvhd.yaml")
+    participant = enrolled_participant(
+        baseline=MONDAY, version=version, arm=version.arms.get(code="C1")
+    )
+    coordinator = member(version.study, "cora", Role.COORDINATOR)
+    return version, participant, coordinator

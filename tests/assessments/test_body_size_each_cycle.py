@@ -11,7 +11,7 @@ from audit.history import history_for
 from patients.models import DoseStatus
 from tests.assessments.test_body_size_from_vitals import vitals
 from tests.factories import enrolled_participant
-from tests.patients.test_dosing_library import MONDAY, member
+from tests.patients.helpers_dosing import MONDAY, member
 from trials.models import Role, Study
 from trials.protocol_file import ProtocolFileError, ProtocolProblem, dump_protocol, parse_protocol
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from assessments.services import capture_form
 from audit.history import history_for
-from tests.patients.test_dosing_library import gvhd, member  # noqa: F401 (fixture)
+from tests.patients.helpers_dosing import member
 from trials.models import Role
 from trials.protocol_file import ProtocolFileError, parse_protocol
 from trials.services import spec_from_version
@@ -41,7 +41,7 @@ def first_planned(participant):
     return participant.doses.order_by("date").first()
 
 
-def test_baseline_vitals_size_the_doses_per_m2(gvhd):  # noqa: F811
+def test_baseline_vitals_size_the_doses_per_m2(gvhd):
     _version, participant, coordinator = gvhd
 
     vitals(participant, coordinator, "W0", WEIGHT="63.3", HEIGHT="170")
@@ -53,7 +53,7 @@ def test_baseline_vitals_size_the_doses_per_m2(gvhd):  # noqa: F811
     assert history_for(dose)[-1].reason == "Dose by body size from VITALS at W0"
 
 
-def test_a_corrected_baseline_weight_resizes_the_doses_still_planned(gvhd):  # noqa: F811
+def test_a_corrected_baseline_weight_resizes_the_doses_still_planned(gvhd):
     _version, participant, coordinator = gvhd
     vitals(participant, coordinator, "W0", WEIGHT="63.3", HEIGHT="170")
 
@@ -63,7 +63,7 @@ def test_a_corrected_baseline_weight_resizes_the_doses_still_planned(gvhd):  # n
     assert first_planned(participant).dose == Decimal("1.9")
 
 
-def test_vitals_after_baseline_do_not_resize(gvhd):  # noqa: F811
+def test_vitals_after_baseline_do_not_resize(gvhd):
     _version, participant, coordinator = gvhd
     vitals(participant, coordinator, "W0", WEIGHT="63.3", HEIGHT="170")
 
@@ -72,7 +72,7 @@ def test_vitals_after_baseline_do_not_resize(gvhd):  # noqa: F811
     assert first_planned(participant).dose == Decimal("1.7")
 
 
-def test_a_weight_giving_no_deliverable_dose_is_refused_on_the_weight(gvhd):  # noqa: F811
+def test_a_weight_giving_no_deliverable_dose_is_refused_on_the_weight(gvhd):
     version, participant, coordinator = gvhd
     participant.doses.update(dose_per_size=Decimal("0.001"))
 
@@ -83,7 +83,7 @@ def test_a_weight_giving_no_deliverable_dose_is_refused_on_the_weight(gvhd):  # 
     assert visit_record(participant.visits.get(code="W0")) is None  # nothing half-saved
 
 
-def test_a_protocol_dosing_by_body_size_must_collect_the_baseline_weight_and_height(gvhd):  # noqa: F811
+def test_a_protocol_dosing_by_body_size_must_collect_the_baseline_weight_and_height(gvhd):
     version, _participant, _coordinator = gvhd
     from trials.protocol_file import dump_protocol
 
@@ -97,7 +97,7 @@ def test_a_protocol_dosing_by_body_size_must_collect_the_baseline_weight_and_hei
     assert "HEIGHT" in str(refused.value)
 
 
-def test_a_coordinator_of_another_study_cannot_size_doses(gvhd):  # noqa: F811
+def test_a_coordinator_of_another_study_cannot_size_doses(gvhd):
     version, participant, _coordinator = gvhd
     stranger = member(version.study, "ivo", Role.MONITOR)
 

@@ -5,7 +5,6 @@ blinded dose-ranging study a blinded user cannot tell the arm from a dose amount
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,15 +18,14 @@ from notifications.models import Notification
 from patients.models import DoseStatus, PlannedDose
 from patients.services import apply_body_size, reconsent
 from tests.conftest import login
-from tests.factories import MembershipFactory, UserFactory, enrolled_participant
-from trials.models import ProtocolVersion, Role, Study
+from tests.factories import enrolled_participant
+from tests.patients.helpers_dosing import MONDAY, PROTOCOLS, load, member
+from trials.models import Role
 from trials.protocol_file import parse_protocol
 from trials.services import spec_from_version
 
 pytestmark = pytest.mark.django_db
 
-PROTOCOLS = Path(__file__).resolve().parents[2] / "trials" / "protocols"
-MONDAY = date(2025, 1, 6)
 # Doses each participant is planned, whatever their arm.
 EXPECTED_DOSES = {
     "ld-il2-rp.yaml": 28,
@@ -37,25 +35,6 @@ EXPECTED_DOSES = {
     "ld-il2-t1d.yaml": 5,
     "ld-il2-gvhd.yaml": 56,
 }
-
-
-def load(name: str) -> ProtocolVersion:
-    call_command("load_protocol", str(PROTOCOLS / name), "--activate")
-    spec_code = {
-        "ld-il2-rp.yaml": "LDIL2-RP",
-        "ld-il2-mood.yaml": "LDIL2-MOOD",
-        "ld-il2-sle.yaml": "LDIL2-SLE",
-        "ld-il2-sjogren.yaml": "LDIL2-SJS",
-        "ld-il2-t1d.yaml": "LDIL2-T1D",
-        "ld-il2-gvhd.yaml": "LDIL2-GVHD",
-    }[name]
-    return Study.objects.get(code=spec_code).versions.get(status="active")
-
-
-def member(study, username, role, *, blinded=False):
-    user = UserFactory(username=username)
-    MembershipFactory(user=user, study=study, site=None, role=role, is_blinded=blinded)
-    return user
 
 
 def test_the_library_is_every_shipped_file():
@@ -88,16 +67,6 @@ def test_the_sle_calendar_is_stored_with_its_rest_weeks_empty():
 
 
 # -- doses by body size -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def gvhd():
-    version = load("ld-il2-gvhd.yaml")
-    participant = enrolled_participant(
-        baseline=MONDAY, version=version, arm=version.arms.get(code="C1")
-    )
-    coordinator = member(version.study, "cora", Role.COORDINATOR)
-    return version, participant, coordinator
 
 
 def test_a_dose_per_m2_waits_for_the_weight_and_height(gvhd):
