@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from audit.history import history_for
 from patients.models import DoseStatus
-from tests.assessments.test_body_size_from_vitals import vitals
+from tests.assessments.helpers_body_size import vitals
 from tests.factories import enrolled_participant
 from tests.patients.helpers_dosing import MONDAY, member
 from trials.models import Role, Study

@@ -6,35 +6,14 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from assessments.services import capture_form
 from audit.history import history_for
+from tests.assessments.helpers_body_size import visit_record, vitals
 from tests.patients.helpers_dosing import member
 from trials.models import Role
 from trials.protocol_file import ProtocolFileError, parse_protocol
 from trials.services import spec_from_version
 
 pytestmark = pytest.mark.django_db
-
-
-def vitals(participant, coordinator, code, **answers):
-    visit = participant.visits.get(code=code)
-    record = visit_record(visit)
-    return capture_form(
-        participant=participant,
-        visit=visit,
-        form_code="VITALS",
-        visit_date=visit.target_date,
-        answers=answers,
-        user=coordinator,
-        expected_version=None if record is None else record.row_version,
-        reason="" if record is None else "Weighed again",
-    )
-
-
-def visit_record(visit):
-    from assessments.models import FormRecord
-
-    return FormRecord.objects.filter(scheduled_visit=visit, form_code="VITALS").first()
 
 
 def first_planned(participant):
