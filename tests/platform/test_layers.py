@@ -92,3 +92,22 @@ def test_the_architecture_document_lists_the_same_layers_in_the_same_order():
     table = text.split("## Layers", 1)[1].split("\n## ", 1)[0]
     documented = re.findall(r"^\| \d+ \| `(\w+)/` \|", table, flags=re.MULTILINE)
     assert documented == list(LAYERS)
+
+
+def test_no_test_module_imports_another():
+    """Helpers shared by tests live in `helpers_*.py` modules and fixtures in a conftest.py.
+    tests/ is not a package, so pytest loads each test module under its bare name: a test
+    module imported by dotted path is loaded a second time, as a copy, and its helpers change
+    with its own tests."""
+    borrowed = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_"):
+                    borrowed.append(f"{path.relative_to(ROOT)}:{node.lineno} → {name}")
+    assert borrowed == []
