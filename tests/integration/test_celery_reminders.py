@@ -37,9 +37,8 @@ print("published:", services.dispatch_pending())
 
 
 @pytest.fixture
-def rig(transactional_db, tmp_path, settings):
+def rig(transactional_db, tmp_path):
     """Redis, a mailbox and a process spawner; every process killed before the flush."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with celery_rig(tmp_path) as rig:
         yield rig
 

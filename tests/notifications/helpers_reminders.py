@@ -30,7 +30,6 @@ from trials.models import Role
 BASELINE = date(2025, 1, 6)
 SHANGHAI = "Asia/Shanghai"
 PARIS = "Europe/Paris"
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def at(*args, tz: str = SHANGHAI) -> datetime:

@@ -8,7 +8,7 @@ from django.core.mail.backends.locmem import EmailBackend
 from bench.smtp_sink import SmtpSink
 from notifications import digests
 from notifications.models import Digest, Notification, Status
-from tests.notifications.helpers_reminders import FAST_HASHERS, at, build_cast, sweep
+from tests.notifications.helpers_reminders import at, build_cast, sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,6 @@ FRIDAY = (2025, 2, 7)  # W4 open, a dose due: cora, paul and ivy each get a dige
 
 @pytest.fixture
 def cast(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
     settings.REMINDER_DIGEST_HOUR = 7
     settings.REMINDER_RETRY_BACKOFF_SECONDS = 10
     settings.REMINDER_MAX_ATTEMPTS = 3

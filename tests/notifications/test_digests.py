@@ -16,7 +16,6 @@ from tests.factories import MembershipFactory, enrolled_participant, load_demo_p
 from tests.notifications.helpers_reminders import (
     BASELINE,
     COUNTING_BACKEND,
-    FAST_HASHERS,
     PARIS,
     REFUSING_BACKEND,
     CountingBackend,
@@ -35,7 +34,6 @@ MONDAY = (2025, 1, 6)  # BASELINE: a dose day for every participant enrolled on 
 
 @pytest.fixture
 def cast(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
     settings.REMINDER_DIGEST_HOUR = 7
     settings.REMINDER_CLAIM_TIMEOUT_SECONDS = 300
     settings.REMINDER_RETRY_BACKOFF_SECONDS = 10

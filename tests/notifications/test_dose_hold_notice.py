@@ -8,15 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patients.dose_modifications import modify_dosing
-from tests.notifications.helpers_reminders import FAST_HASHERS, at, build_cast, recorded, sweep
+from tests.notifications.helpers_reminders import at, build_cast, recorded, sweep
 from tests.patients import journey_helpers
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hashers")]
-
-
-@pytest.fixture
-def fast_hashers(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.utils import timezone
 from notifications import services
 from notifications.context_processors import bell
 from notifications.models import Notification, Status
-from tests.notifications.helpers_reminders import FAST_HASHERS, at, build_cast, sweep
+from tests.notifications.helpers_reminders import at, build_cast, sweep
 
 pytestmark = pytest.mark.django_db
 INBOX = reverse("notifications:inbox")
@@ -17,8 +17,7 @@ OVERVIEW = reverse("notifications:overview")
 
 
 @pytest.fixture
-def cast(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast():
     cast = build_cast()
     sweep(at(2025, 2, 7, 8, 0))  # W4 overdue: cora, paul and ivy
     return cast

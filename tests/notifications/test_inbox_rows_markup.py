@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from notifications.models import Notification, Status
 from notifications.templatetags.notification_tags import notification_due, notification_status
 from tests.markup import normalized
-from tests.notifications.helpers_reminders import FAST_HASHERS, at, build_cast, sweep
+from tests.notifications.helpers_reminders import at, build_cast, sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -36,10 +36,9 @@ def template(source: str):
 
 
 @pytest.fixture
-def cast(settings):
+def cast():
     """The coordinator's reminders in every shape: pending, sent, failed; read or not; with an
     exact due time or a date only; at a site or study-wide; coming and past."""
-    settings.PASSWORD_HASHERS = FAST_HASHERS
     cast = build_cast()
     sweep(at(2025, 2, 7, 8, 0))
     mine = Notification.objects.get(recipient=cast.coordinator)

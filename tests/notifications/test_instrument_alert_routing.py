@@ -19,7 +19,7 @@ from tests.factories import (
     enrolled_participant,
     load_demo_protocol,
 )
-from tests.notifications.helpers_reminders import FAST_HASHERS, recipients, recorded, staff, sweep
+from tests.notifications.helpers_reminders import recipients, recorded, staff, sweep
 from trials.models import ReminderRule, Role, Site
 from trials.protocol_file import parse_protocol
 from trials.services import load_protocol
@@ -28,11 +28,6 @@ pytestmark = [pytest.mark.django_db]
 
 BASELINE = date.today() - timedelta(days=60)
 ALERT_EVENT = "phq9_self_harm"
-
-
-@pytest.fixture(autouse=True)
-def fast_hashers(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 def phq9_protocol_without_alert_rule():

@@ -8,7 +8,7 @@ from django.utils import timezone
 from notifications import services
 from notifications.models import Notification, Status
 from tests.factories import UserFactory
-from tests.notifications.helpers_reminders import FAST_HASHERS, at, build_cast, staff, sweep
+from tests.notifications.helpers_reminders import at, build_cast, staff, sweep
 from trials.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -16,8 +16,7 @@ CHANGELIST = reverse("admin:notifications_notification_changelist")
 
 
 @pytest.fixture
-def cast(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast():
     cast = build_cast()
     sweep(at(2025, 2, 7, 8, 0))
     return cast

@@ -9,7 +9,7 @@ from accounts.tokens import issue_token
 from notifications import services
 from notifications.models import Notification
 from safety import services as safety
-from tests.notifications.helpers_reminders import FAST_HASHERS, at, build_cast, sweep
+from tests.notifications.helpers_reminders import at, build_cast, sweep
 from tests.safety.helpers_safety import sae_fields
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +17,7 @@ URL = "/api/v1/notifications/"
 
 
 @pytest.fixture
-def cast(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast():
     cast = build_cast()
     sweep(at(2025, 1, 28, 9, 0))  # W4's window opens in 3 days; a dose day
     return cast

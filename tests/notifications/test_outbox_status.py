@@ -8,15 +8,14 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from notifications.models import Notification, Status
-from tests.notifications.helpers_reminders import FAST_HASHERS, build_cast, dose_row
+from tests.notifications.helpers_reminders import build_cast, dose_row
 from trials.models import ReminderEvent
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cast(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast():
     return build_cast()
 
 

@@ -13,7 +13,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from notifications import services, tasks
 from notifications.models import Digest, Notification, Status
 from tests.factories import enrolled_participant, load_demo_protocol
-from tests.notifications.helpers_reminders import FAST_HASHERS, REFUSING_BACKEND, staff
+from tests.notifications.helpers_reminders import REFUSING_BACKEND, staff
 from trials.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,6 @@ def due_today(settings):
 
     Both reminders are routine: they go out in one digest, from midnight on (hour 0) so that
     the test does not depend on the hour it runs at."""
-    settings.PASSWORD_HASHERS = FAST_HASHERS
     settings.REMINDER_DIGEST_HOUR = 0
     today = timezone.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
     participant = enrolled_participant(baseline=today, version=load_demo_protocol())

@@ -7,7 +7,6 @@ import pytest
 from notifications.models import Channel
 from tests.factories import MembershipFactory
 from tests.notifications.helpers_reminders import (
-    FAST_HASHERS,
     PARIS,
     at,
     build_cast,
@@ -22,8 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cast(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast():
     return build_cast()
 
 

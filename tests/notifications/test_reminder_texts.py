@@ -11,7 +11,6 @@ from patients.models import Participant
 from safety import services as safety
 from tests.factories import enrolled_participant, load_demo_protocol
 from tests.notifications.helpers_reminders import (
-    FAST_HASHERS,
     at,
     build_cast,
     recorded,
@@ -23,11 +22,6 @@ from trials.models import Role
 
 pytestmark = pytest.mark.django_db
 UTC = ZoneInfo("UTC")
-
-
-@pytest.fixture(autouse=True)
-def fast_hashers(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 def test_no_reminder_of_a_blinded_study_names_the_arm():

@@ -10,7 +10,6 @@ from django.utils import timezone
 from notifications import services, tasks
 from notifications.models import Channel, Notification, Status
 from tests.notifications.helpers_reminders import (
-    FAST_HASHERS,
     REFUSING_BACKEND,
     build_cast,
     dose_row,
@@ -21,7 +20,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def cast(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
     settings.REMINDER_CLAIM_TIMEOUT_SECONDS = 300
     settings.REMINDER_RETRY_BACKOFF_SECONDS = 10
     settings.REMINDER_MAX_ATTEMPTS = 3

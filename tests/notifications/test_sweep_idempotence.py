@@ -11,7 +11,7 @@ from kombu.exceptions import OperationalError
 
 from notifications import services, tasks
 from notifications.models import Notification, Status
-from tests.notifications.helpers_reminders import FAST_HASHERS, at, build_cast, sweep
+from tests.notifications.helpers_reminders import at, build_cast, sweep
 from trials.models import ReminderEvent
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def cast(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
     settings.REMINDER_CLAIM_TIMEOUT_SECONDS = 300
     return build_cast()
 

@@ -12,7 +12,6 @@ from safety.models import AdverseEvent
 from tests.factories import enrolled_participant, load_demo_protocol
 from tests.notifications.helpers_reminders import (
     BASELINE,
-    FAST_HASHERS,
     at,
     staff,
     sweep,
@@ -30,8 +29,7 @@ PER_PARTICIPANT = 6
 
 
 @pytest.fixture
-def team(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def team():
     version = load_demo_protocol()
     study = version.study
     return {

@@ -9,7 +9,6 @@ from patients.models import DoseStatus, PlannedDose, ScheduledVisit
 from safety import services as safety
 from tests.factories import PROTOCOL_DIR, enrolled_participant
 from tests.notifications.helpers_reminders import (
-    FAST_HASHERS,
     at,
     build_cast,
     raise_alert,
@@ -23,12 +22,7 @@ from trials.models import ReminderRule
 from trials.protocol_file import parse_protocol
 from trials.services import load_protocol
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hashers")]
-
-
-@pytest.fixture
-def fast_hashers(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Profile
 from notifications import services, texts
 from notifications.models import Notification
-from tests.notifications.helpers_reminders import FAST_HASHERS, at, build_cast, raise_alert, sweep
+from tests.notifications.helpers_reminders import at, build_cast, raise_alert, sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +20,7 @@ FRIDAY = at(2025, 1, 31, 8, 0)
 
 
 @pytest.fixture
-def cast(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast():
     return build_cast()
 
 

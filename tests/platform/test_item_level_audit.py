@@ -24,7 +24,6 @@ from tests.patients.journey_helpers import (
     staff,
 )
 from tests.safety.helpers_safety import (
-    FAST_HASHERS,
     ae_fields,
     at,
     build_cast,
@@ -35,8 +34,7 @@ from trials.models import Arm, Role
 
 
 @pytest.fixture
-def cast(db, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast(db):
     return build_cast()
 
 

@@ -11,7 +11,7 @@ from patients import services as journey
 from signatures.models import Signature
 from tests.factories import PASSWORD
 from tests.patients.journey_helpers import RP_YES, rp_study, screened, staff
-from tests.safety.helpers_safety import FAST_HASHERS, build_cast, report, sae_fields
+from tests.safety.helpers_safety import build_cast, report, sae_fields
 from trials.models import Role
 
 SPACED = "  spaced passphrase  "
@@ -29,8 +29,7 @@ def test_changing_to_the_same_password_is_refused_on_the_field(alice, client_for
 
 
 @pytest.fixture
-def eligibility(db, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def eligibility(db):
     study = rp_study()
     coordinator = staff(study, "carla", Role.COORDINATOR)
     investigator = staff(study, "ines", Role.INVESTIGATOR)
@@ -73,10 +72,7 @@ def test_eligibility_is_signed_with_the_password_exactly_as_typed(eligibility, c
 
 
 @pytest.mark.parametrize("how", ["page", "api"])
-def test_an_adverse_event_is_signed_with_the_password_exactly_as_typed(
-    db, settings, client_for, how
-):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def test_an_adverse_event_is_signed_with_the_password_exactly_as_typed(db, client_for, how):
     cast = build_cast()
     cast.investigator.set_password(SPACED)
     cast.investigator.save()

@@ -20,15 +20,14 @@ from tests.patients.journey_helpers import (
     screened,
     staff,
 )
-from tests.safety.helpers_safety import FAST_HASHERS, build_cast, report, sae_fields
+from tests.safety.helpers_safety import build_cast, report, sae_fields
 from trials.models import Role
 
 LIMIT = settings.AXES_FAILURE_LIMIT
 
 
 @pytest.fixture
-def cast(db, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast(db):
     return build_cast()
 
 
@@ -129,8 +128,7 @@ def test_the_study_admins_are_told_when_log_in_locks_an_account(
     assert "cora" in mail.outbox[0].subject
 
 
-def test_guessing_on_the_eligibility_page_locks_signing(db, settings, client_for):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def test_guessing_on_the_eligibility_page_locks_signing(db, client_for):
     from tests.patients.journey_helpers import rp_study
 
     study = rp_study()
@@ -151,8 +149,7 @@ def test_guessing_on_the_eligibility_page_locks_signing(db, settings, client_for
     assert log_in("ines", PASSWORD).status_code == 429
 
 
-def test_guessing_on_the_unblinding_page_locks_signing(db, settings, client_for):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def test_guessing_on_the_unblinding_page_locks_signing(db, client_for):
     team = enrolled_in_mood()
     participant, investigator = team["participant"], team["investigator"]
     client = client_for(investigator)

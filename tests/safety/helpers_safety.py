@@ -18,8 +18,6 @@ BASELINE = date(2025, 1, 6)
 SHANGHAI = "Asia/Shanghai"
 PARIS = "Europe/Paris"
 UTC = ZoneInfo("UTC")
-#: Argon2 costs 0.3 s a user; the cast has seven. Signing still checks a real password.
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def at(*args, tz: str = SHANGHAI) -> datetime:

@@ -6,12 +6,11 @@ from django.urls import reverse
 
 from safety.models import MESSAGES, AdverseEvent
 from signatures.models import Signature
-from tests.safety.helpers_safety import FAST_HASHERS, ae_fields, build_cast, report, sae_fields
+from tests.safety.helpers_safety import ae_fields, build_cast, report, sae_fields
 
 
 @pytest.fixture
-def cast(db, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast(db):
     return build_cast()
 
 

@@ -10,12 +10,11 @@ from django.urls import reverse
 from audit.editing import StaleRecord
 from audit.history import history_for
 from safety import services
-from tests.safety.helpers_safety import FAST_HASHERS, ae_fields, build_cast, report
+from tests.safety.helpers_safety import ae_fields, build_cast, report
 
 
 @pytest.fixture
-def cast(db, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast(db):
     return build_cast()
 
 

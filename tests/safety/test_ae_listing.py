@@ -15,7 +15,6 @@ from safety.models import AdverseEvent
 from tests.factories import enrolled_participant, load_demo_protocol
 from tests.safety.helpers_safety import (
     BASELINE,
-    FAST_HASHERS,
     PARIS,
     ae_fields,
     at,
@@ -28,8 +27,7 @@ from trials.models import Role
 
 
 @pytest.fixture
-def cast(db, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast(db):
     cast = build_cast()
     p, paris = cast.participant, cast.paris_participant
     cast.mild = report(p, cast.coordinator, **ae_fields(term="Rash", onset_date=date(2025, 2, 3)))
@@ -244,8 +242,7 @@ def test_the_review_queue_filters_by_seriousness(cast, client_for):
     assert rows(response) == ["Pneumonia"]
 
 
-def test_a_blinded_user_sees_events_but_never_an_arm(db, settings, client_for):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def test_a_blinded_user_sees_events_but_never_an_arm(db, client_for):
     version = load_demo_protocol("ld-il2-mood.yaml")
     participant = enrolled_participant(baseline=BASELINE, version=version)
     assert participant.arm is not None

@@ -7,12 +7,11 @@ import pytest
 from django.urls import reverse
 
 from safety.models import MESSAGES, AdverseEvent
-from tests.safety.helpers_safety import FAST_HASHERS, ae_fields, build_cast, report
+from tests.safety.helpers_safety import ae_fields, build_cast, report
 
 
 @pytest.fixture
-def cast(db, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast(db):
     return build_cast()
 
 

@@ -10,12 +10,11 @@ from safety import services
 from safety.models import AdverseEvent
 from signatures.models import Signature
 from signatures.services import SignatureError, standing_signature
-from tests.safety.helpers_safety import FAST_HASHERS, ae_fields, build_cast, report, sae_fields
+from tests.safety.helpers_safety import ae_fields, build_cast, report, sae_fields
 
 
 @pytest.fixture
-def cast(db, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast(db):
     return build_cast()
 
 

@@ -22,7 +22,6 @@ from safety.models import AdverseEvent
 from safety.templatetags.safety_tags import ae_deadlines
 from tests.markup import normalized
 from tests.safety.helpers_safety import (
-    FAST_HASHERS,
     PARIS,
     SHANGHAI,
     ae_fields,
@@ -59,8 +58,7 @@ def recent(participant, user, tz: str, ago: timedelta, **fields):
 
 
 @pytest.fixture
-def cast(db, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast(db):
     cast = build_cast()
     p, paris = cast.participant, cast.paris_participant
     susar = {"relationship": "possible", "expectedness": "unexpected"}

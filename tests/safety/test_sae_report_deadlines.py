@@ -15,7 +15,6 @@ from safety.clocks import DeadlineState
 from safety.models import AdverseEvent, DeadlineKind
 from signatures.services import standing_signature
 from tests.safety.helpers_safety import (
-    FAST_HASHERS,
     PARIS,
     UTC,
     ae_fields,
@@ -28,8 +27,7 @@ from tests.safety.helpers_safety import (
 
 
 @pytest.fixture
-def cast(db, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast(db):
     return build_cast()
 
 

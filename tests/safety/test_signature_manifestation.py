@@ -11,12 +11,11 @@ from patients import services as journey
 from safety import services
 from signatures.models import Signature
 from tests.patients.journey_helpers import RP_YES, TODAY_ISH
-from tests.safety.helpers_safety import FAST_HASHERS, build_cast, report, sae_fields
+from tests.safety.helpers_safety import build_cast, report, sae_fields
 
 
 @pytest.fixture
-def cast(db, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast(db):
     cast = build_cast()
     cast.investigator.first_name, cast.investigator.last_name = "Ivy", "Zhang"
     cast.investigator.save()

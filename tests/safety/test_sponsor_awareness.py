@@ -13,7 +13,6 @@ from django.utils import timezone
 from audit.history import history_for
 from safety import clocks, services
 from tests.safety.helpers_safety import (
-    FAST_HASHERS,
     SHANGHAI,
     at,
     build_cast,
@@ -23,8 +22,7 @@ from tests.safety.helpers_safety import (
 
 
 @pytest.fixture
-def cast(db, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def cast(db):
     return build_cast()
 
 
